@@ -1,0 +1,68 @@
+# Two commands: `make run` (set up everything, serve on 127.0.0.1:$(PORT)) and `make test`.
+# Every step is idempotent: running again reuses the virtualenv, the cluster and its data.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+PORT ?= 8000
+WORKERS ?= 3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The project-local cluster is used unless DATABASE_URL points elsewhere.
+export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
+export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+
+.PHONY: help run dev test stop deps venv db migrate demo static clean-db
+
+help:
+	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
+	@echo "make test   set up what the tests need and run the whole suite"
+	@echo "make dev    like run, with Django's development server and DEBUG on"
+	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
+
+deps:
+	@scripts/deps.sh
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+venv: deps $(VENV)/.stamp
+
+var/secret_key:
+	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+# Start (and on first use create) the local cluster, unless DATABASE_URL was given.
+db: deps var/secret_key
+	@if [ -z "$(filter command line environment,$(origin DATABASE_URL))" ] || [ "$$DATABASE_URL" = "$$(scripts/pg.sh url)" ]; then scripts/pg.sh ensure; fi
+
+migrate: venv db
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py ensure_admin
+
+static: venv
+	$(PY) manage.py collectstatic --noinput -v 0
+
+run: demo static
+	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
+	@mkdir -p var/run var/log
+	exec $(VENV)/bin/gunicorn gis_core.wsgi:application --bind 127.0.0.1:$(PORT) \
+	  --workers $(WORKERS) --pid var/run/gunicorn.pid --access-logfile - --forwarded-allow-ips=127.0.0.1
+
+dev: demo
+	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: venv db
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+stop:
+	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid
+	@scripts/pg.sh stop
+
+clean-db: stop
+	rm -rf var/pg

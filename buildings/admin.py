@@ -1,0 +1,38 @@
+from django.contrib import admin
+from leaflet.admin import LeafletGeoAdmin
+
+from buildings.models import Building, Landlord, Room
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    fields = ("floor", "number", "area_m2", "rent_monthly", "capacity", "status")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Building)
+class BuildingAdmin(LeafletGeoAdmin):
+    list_display = ("code", "address", "floors", "grid", "mesh", "landlord")
+    list_filter = ("community", "grid")
+    search_fields = ("code", "address", "source_id")
+    readonly_fields = ("grid", "mesh", "qr_token", "updated_at")
+    raw_id_fields = ("landlord",)
+    list_select_related = ("grid", "mesh", "landlord")
+    inlines = [RoomInline]
+
+
+@admin.register(Room)
+class RoomAdmin(LeafletGeoAdmin):
+    list_display = ("__str__", "floor", "number", "area_m2", "rent_monthly", "capacity", "status")
+    list_filter = ("status", "building__grid")
+    search_fields = ("building__code", "number")
+    raw_id_fields = ("building",)
+    list_select_related = ("building",)
+
+
+@admin.register(Landlord)
+class LandlordAdmin(admin.ModelAdmin):
+    list_display = ("name", "phone", "phone_consent", "consent_at", "consent_method")
+    list_filter = ("phone_consent", "consent_method")
+    search_fields = ("name", "phone")

@@ -1,0 +1,246 @@
+"""Buildings with floors and rooms, and the landlords who let them."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gis_core.models import Community, Grid
+from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, mercator
+
+
+def new_qr_token() -> str:
+    """128 random bits, URL-safe: a door code that cannot be guessed or enumerated."""
+    return secrets.token_urlsafe(16)
+
+
+class LandlordQuerySet(models.QuerySet):
+    def consenting(self):
+        """Landlords whose phone may be shown publicly (consent recorded)."""
+        return self.filter(phone_consent=True, consent_at__isnull=False)
+
+
+class Landlord(models.Model):
+    class ConsentMethod(models.TextChoices):
+        PAPER = "paper", _("纸质同意书")
+        KIOSK = "kiosk", _("终端机确认")
+        IN_PERSON = "in_person", _("服务大厅当面确认")
+        PHONE_CALL = "phone_call", _("电话确认（有录音）")
+
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    phone_consent = models.BooleanField(_("同意公开电话"), default=False)
+    consent_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    consent_method = models.CharField(_("同意方式"), max_length=12, choices=ConsentMethod.choices, blank=True)
+
+    objects = LandlordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("房东")
+        verbose_name_plural = _("房东")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone_consent=False) | Q(consent_at__isnull=False, phone__gt="") & ~Q(consent_method=""),
+                name="landlord_consent_recorded",
+                violation_error_message=_("公开电话须记录同意时间和方式 / publishing a phone needs when and how consent was given"),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def public_phone(self) -> str | None:
+        """The phone, only when publishing it was consented to; otherwise None."""
+        return self.phone if self.phone_consent and self.consent_at else None
+
+    def record_consent(self, method: str, when=None):
+        self.phone_consent = True
+        self.consent_method = method
+        self.consent_at = when or timezone.now()
+
+
+class BuildingQuerySet(models.QuerySet):
+    def in_grid(self, grid: Grid):
+        """Buildings in a grid, or in a mesh when given one."""
+        if grid.level == Grid.Level.MESH:
+            return self.filter(mesh=grid)
+        return self.filter(grid=grid)
+
+    def in_community(self, community: Community):
+        return self.filter(community=community)
+
+    def with_room_counts(self):
+        return self.annotate(
+            room_count=Count("rooms"),
+            vacant_count=Count("rooms", filter=Q(rooms__status=Room.Status.VACANT)),
+        )
+
+    def with_area(self):
+        return self.annotate(footprint_m2=GeographyArea("footprint"))
+
+
+class Building(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("社区"))
+    # Derived from the footprint (gis_core.assign), never set by hand.
+    grid = models.ForeignKey(
+        Grid, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="buildings",
+        limit_choices_to={"level": Grid.Level.GRID}, verbose_name=_("所在网格"),
+    )
+    mesh = models.ForeignKey(
+        Grid, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="mesh_buildings",
+        limit_choices_to={"level": Grid.Level.MESH}, verbose_name=_("所在网眼"),
+    )
+    code = models.CharField(_("楼栋编码"), max_length=40, unique=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    footprint = models.PolygonField(_("基底轮廓"), srid=STORAGE_SRID)
+    footprint_3857 = mercator("footprint", models.PolygonField(srid=WEB_MERCATOR_SRID))
+    floors = models.PositiveSmallIntegerField(_("地上层数"), validators=[MinValueValidator(1), MaxValueValidator(200)])
+    floor_height_m = models.FloatField(_("层高 (m)"), default=3.0, validators=[MinValueValidator(2), MaxValueValidator(10)])
+    height_m = models.FloatField(_("高度 (m)"), null=True, blank=True, help_text=_("缺省为层数×层高"))
+    landlord = models.ForeignKey(
+        Landlord, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings", verbose_name=_("房东")
+    )
+    qr_token = models.CharField(_("门牌二维码令牌"), max_length=32, unique=True, default=new_qr_token, editable=False)
+    # Provenance for idempotent re-import (buildings.importer): same source + id updates in place.
+    source = models.CharField(_("数据来源"), max_length=100, blank=True)
+    source_id = models.CharField(_("来源编号"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = BuildingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~Q(source_id=""), name="building_unique_source_id"
+            ),
+            models.CheckConstraint(condition=Q(floors__gte=1), name="building_floors_positive"),
+            models.CheckConstraint(condition=Q(height_m__isnull=True) | Q(height_m__gt=0), name="building_height_positive"),
+        ]
+        indexes = [
+            GistIndex(fields=["footprint_3857"], name="building_f3857_gist"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.address}".strip()
+
+    @property
+    def effective_height_m(self) -> float:
+        return self.height_m or self.floors * self.floor_height_m
+
+    def save(self, *args, **kwargs):
+        """Keep community, grid and mesh following the footprint."""
+        from gis_core.assign import assign_points
+
+        moved = True
+        if self.community_id is None:
+            community = Community.objects.containing(self.footprint.point_on_surface).first()
+            if community is None:
+                from django.core.exceptions import ValidationError
+
+                raise ValidationError(
+                    {"footprint": _("楼栋不在任何社区边界内 / the footprint lies outside every community boundary")}
+                )
+            self.community = community
+        if self.pk:
+            old = Building.objects.filter(pk=self.pk).values_list("footprint", flat=True).first()
+            moved = old is None or not old.equals_exact(self.footprint, tolerance=0)
+        super().save(*args, **kwargs)
+        if moved:
+            assign_points(Building, [self.pk], set_community=True)
+            self.refresh_from_db(fields=["community", "grid", "mesh"])
+
+    def revoke_qr_token(self) -> str:
+        """Issue a new door code (e.g. after defacement); the old one stops working."""
+        self.qr_token = new_qr_token()
+        self.save(update_fields=["qr_token", "updated_at"])
+        return self.qr_token
+
+
+class RoomQuerySet(models.QuerySet):
+    def vacant(self):
+        return self.filter(status=Room.Status.VACANT)
+
+    def let(self):
+        return self.filter(status=Room.Status.LET)
+
+    def in_grid(self, grid: Grid):
+        field = "building__mesh" if grid.level == Grid.Level.MESH else "building__grid"
+        return self.filter(**{field: grid})
+
+    def for_update(self):
+        """Lock the rooms (in id order, so concurrent check-ins cannot deadlock)."""
+        return self.select_for_update().order_by("pk")
+
+    def sync_status(self) -> int:
+        """Recompute status from tenancies for these rooms: let ⇔ someone lives there.
+
+        Unavailable rooms stay unavailable. Used after bulk loads; tenancy changes go through
+        residents.services, which updates the one room under a row lock.
+        """
+        from residents.models import Tenancy
+
+        active = Tenancy.objects.active().filter(room=models.OuterRef("pk"))
+        rooms = self.exclude(status=Room.Status.UNAVAILABLE)
+        n = rooms.filter(models.Exists(active)).exclude(status=Room.Status.LET).update(status=Room.Status.LET)
+        n += rooms.filter(~models.Exists(active)).exclude(status=Room.Status.VACANT).update(status=Room.Status.VACANT)
+        return n
+
+
+class Room(models.Model):
+    class Status(models.TextChoices):
+        VACANT = "vacant", _("空置")
+        LET = "let", _("已出租")
+        UNAVAILABLE = "unavailable", _("不可出租")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("楼栋"))
+    floor = models.SmallIntegerField(_("楼层"), validators=[MinValueValidator(-5), MaxValueValidator(200)])
+    number = models.CharField(_("房号"), max_length=10)
+    footprint = models.PolygonField(_("房间轮廓"), srid=STORAGE_SRID, null=True, blank=True,
+                                    help_text=_("可空：三维模型按楼栋轮廓生成布局"))
+    area_m2 = models.DecimalField(_("面积 (m²)"), max_digits=7, decimal_places=2)
+    rent_monthly = models.DecimalField(_("月租 (元)"), max_digits=8, decimal_places=0)
+    capacity = models.PositiveSmallIntegerField(_("可住人数"), default=2)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.VACANT)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("房间")
+        verbose_name_plural = _("房间")
+        ordering = ["building", "floor", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "floor", "number"], name="room_unique_number_per_floor",
+                violation_error_message=_("同一楼栋同一层不能有相同房号 / room number already used on this floor"),
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive",
+                                   violation_error_message=_("可住人数至少为 1 / capacity must be at least 1")),
+            models.CheckConstraint(condition=Q(area_m2__gt=0), name="room_area_positive"),
+            models.CheckConstraint(condition=Q(rent_monthly__gte=0), name="room_rent_not_negative"),
+            models.CheckConstraint(condition=~Q(floor=0), name="room_floor_not_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "building"], name="room_status_building"),
+            models.Index(fields=["building"], condition=Q(status="vacant"), name="room_vacant_partial"),
+        ]
+
+    def __str__(self):
+        return f"{self.building.code} {self.floor}F-{self.number}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.building_id and self.floor > self.building.floors:
+            raise ValidationError({"floor": _("楼层超过楼栋层数 / floor is above the building's top floor")})

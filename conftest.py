@@ -1,0 +1,18 @@
+"""Root pytest configuration: tests always run on the real PostGIS of DATABASE_URL.
+
+`make test` starts the project-local cluster and exports DATABASE_URL; running pytest by hand
+works the same way once the cluster is up (scripts/pg.sh ensure).
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    os.environ.setdefault("GIS_TESTING", "true")
+    if not os.environ.get("DATABASE_URL"):
+        url = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "url"], capture_output=True, text=True, check=True)
+        os.environ["DATABASE_URL"] = url.stdout.strip()

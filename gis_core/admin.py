@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdmin
+
+from gis_core.models import Camera, Community, Grid
+
+admin.site.site_header = _("城中村社区治理 GIS")
+admin.site.site_title = _("社区治理 GIS")
+admin.site.index_title = _("管理")
+
+
+@admin.register(Community)
+class CommunityAdmin(LeafletGeoAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(Grid)
+class GridAdmin(LeafletGeoAdmin):
+    list_display = ("code", "name", "level", "kind", "parent", "responsible_person", "valid_from", "valid_to")
+    list_filter = ("community", "level", "kind")
+    search_fields = ("code", "name", "responsible_person")
+    readonly_fields = ("version",)
+    list_select_related = ("parent",)
+
+
+@admin.register(Camera)
+class CameraAdmin(LeafletGeoAdmin):
+    list_display = ("code", "name", "ptz_type", "heading_deg", "mount_height_m", "grid", "active")
+    list_filter = ("community", "ptz_type", "active")
+    search_fields = ("code", "name")
+    readonly_fields = ("grid",)
+    list_select_related = ("grid",)

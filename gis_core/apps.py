@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GisCoreConfig(AppConfig):
+    name = "gis_core"
+    verbose_name = _("社区与网格")

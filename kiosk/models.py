@@ -1,0 +1,37 @@
+"""Touchscreen kiosks, one per resident group."""
+
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.utils.translation import gettext_lazy as _
+
+from gis_core.models import Community, Grid
+from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, mercator
+
+
+class Kiosk(models.Model):
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="kiosks", verbose_name=_("社区"))
+    resident_group = models.CharField(_("居民小组"), max_length=50)
+    location = models.PointField(_("位置"), srid=STORAGE_SRID)
+    location_3857 = mercator("location", models.PointField(srid=WEB_MERCATOR_SRID))
+    grid = models.ForeignKey(
+        Grid, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="kiosks",
+        verbose_name=_("所在网格"),
+    )
+
+    class Meta:
+        verbose_name = _("终端机")
+        verbose_name_plural = _("终端机")
+        ordering = ["code"]
+        indexes = [GistIndex(fields=["location_3857"], name="kiosk_l3857_gist")]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs):
+        from gis_core.assign import assign_points
+
+        super().save(*args, **kwargs)
+        assign_points(Kiosk, [self.pk])
+        self.refresh_from_db(fields=["grid"])

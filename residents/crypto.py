@@ -1,0 +1,128 @@
+"""Encryption at rest for tenants' personal data (PIPL art. 28: ID numbers, names, photos).
+
+* Fields are sealed with AES-256-GCM (`cryptography`). A sealed value is
+  ``key_id (1 byte) | nonce (12 bytes) | ciphertext+tag``; the field name is bound as associated
+  data, so a ciphertext copied into another column does not decrypt.
+* Keys come from GIS_RESIDENT_DATA_KEYS(_FILE): a comma-separated list ``id:base64key``; the
+  first is used to seal, all are tried by id to open — that is key rotation (add a new key first,
+  re-seal, then drop the old one).
+* Look-ups and de-duplication use a blind index: HMAC-SHA256 under a separate key derived from
+  the first key, over the normalised value — equal ID numbers give equal indexes, and the index
+  reveals nothing without the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    """A sealed value could not be opened (unknown key id, wrong field, or tampered data)."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: dict[int, bytes]
+    current: int
+    index_key: bytes
+
+
+def _parse(spec: str) -> Keyring:
+    keys: dict[int, bytes] = {}
+    order: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            kid_s, b64 = part.split(":", 1)
+            kid = int(kid_s)
+            key = base64.b64decode(b64, validate=True)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "GIS_RESIDENT_DATA_KEYS must be a comma-separated list of id:base64key (e.g. 1:…=)."
+            ) from None
+        if not 0 < kid < 256 or len(key) != 32:
+            raise ImproperlyConfigured("each resident data key needs an id 1–255 and 32 bytes (AES-256).")
+        keys[kid] = key
+        order.append(kid)
+    if not keys:
+        raise ImproperlyConfigured("GIS_RESIDENT_DATA_KEYS holds no key.")
+    # The blind-index key must stay stable across rotations: it is derived from the *oldest* key id.
+    index_key = hmac.new(keys[min(keys)], b"blind-index-v1", hashlib.sha256).digest()
+    return Keyring(keys=keys, current=order[0], index_key=index_key)
+
+
+@lru_cache(maxsize=4)
+def _keyring_for(spec: str) -> Keyring:
+    return _parse(spec)
+
+
+def keyring() -> Keyring:
+    spec = settings.RESIDENT_DATA_KEYS
+    if not spec:
+        # Development and tests only (settings refuse to start without keys in production).
+        derived = hashlib.sha256(b"resident-data:" + settings.SECRET_KEY.encode()).digest()
+        spec = "1:" + base64.b64encode(derived).decode()
+    return _keyring_for(spec)
+
+
+def new_key_spec(kid: int = 1) -> str:
+    return f"{kid}:{base64.b64encode(os.urandom(32)).decode()}"
+
+
+def seal(field: str, value: str | bytes | None) -> bytes | None:
+    if value is None:
+        return None
+    data = value.encode() if isinstance(value, str) else value
+    ring = keyring()
+    nonce = os.urandom(12)
+    return bytes([ring.current]) + nonce + AESGCM(ring.keys[ring.current]).encrypt(nonce, data, field.encode())
+
+
+def open_bytes(field: str, sealed: bytes | memoryview | None) -> bytes | None:
+    if sealed is None:
+        return None
+    sealed = bytes(sealed)
+    ring = keyring()
+    key = ring.keys.get(sealed[0])
+    if key is None:
+        raise DecryptionError(f"sealed with key id {sealed[0]}, which is not configured")
+    try:
+        return AESGCM(key).decrypt(sealed[1:13], sealed[13:], field.encode())
+    except Exception:
+        raise DecryptionError(f"{field}: authentication failed (wrong key or tampered data)") from None
+
+
+def open_text(field: str, sealed) -> str | None:
+    raw = open_bytes(field, sealed)
+    return None if raw is None else raw.decode()
+
+
+def blind_index(kind: str, value: str) -> bytes:
+    """Keyed hash for equality look-ups, e.g. blind_index("id_number", "11010519491231002X")."""
+    normalised = value.strip().upper()
+    return hmac.new(keyring().index_key, f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
+
+
+def mask_id_number(id_number: str) -> str:
+    """Show the 6-digit region and the last 2 characters: 530112**********1X."""
+    v = id_number.strip().upper()
+    if len(v) <= 8:
+        return "*" * len(v)
+    return v[:6] + "*" * (len(v) - 8) + v[-2:]
+
+
+def mask_name(name: str) -> str:
+    """Keep the surname: 张三丰 → 张**."""
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""

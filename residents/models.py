@@ -1,0 +1,131 @@
+"""Tenants (persons) and their tenancies. Sensitive fields are sealed (residents/crypto.py).
+
+Only masked values and keyed hashes are stored in the clear. Photos live in their own table,
+apart from identity data (GB/T 35273 §6.3).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from residents import crypto
+
+
+class Person(models.Model):
+    class Sex(models.TextChoices):
+        MALE = "1", _("男")
+        FEMALE = "2", _("女")
+
+    # Sealed (AES-GCM) personal data — never read these columns directly; use the accessors.
+    name_sealed = models.BinaryField(_("姓名（密文）"))
+    id_number_sealed = models.BinaryField(_("身份证号（密文）"))
+    address_sealed = models.BinaryField(_("户籍地址（密文）"), null=True, blank=True)
+    phone_sealed = models.BinaryField(_("电话（密文）"), null=True, blank=True)
+    # Blind index for de-duplication and look-up by ID number.
+    id_number_index = models.BinaryField(_("身份证号索引"), max_length=32, unique=True)
+    # What screens may show by default.
+    name_masked = models.CharField(_("姓名（脱敏）"), max_length=20)
+    id_number_masked = models.CharField(_("身份证号（脱敏）"), max_length=20)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    nation_code = models.CharField(_("民族代码"), max_length=2, blank=True)
+    region_code = models.CharField(_("户籍地区码"), max_length=6, help_text=_("身份证前 6 位（GB/T 2260）"))
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("租户")
+        verbose_name_plural = _("租户")
+
+    def __str__(self):
+        return f"{self.name_masked} {self.id_number_masked}"
+
+    @classmethod
+    def build(cls, *, name: str, id_number: str, sex: str, nation_code: str = "", address: str | None = None,
+              phone: str | None = None) -> Person:
+        """A new, unsaved person with every sensitive field sealed and masked."""
+        id_number = id_number.strip().upper()
+        return cls(
+            name_sealed=crypto.seal("name", name),
+            id_number_sealed=crypto.seal("id_number", id_number),
+            address_sealed=crypto.seal("address", address),
+            phone_sealed=crypto.seal("phone", phone),
+            id_number_index=crypto.blind_index("id_number", id_number),
+            name_masked=crypto.mask_name(name),
+            id_number_masked=crypto.mask_id_number(id_number),
+            sex=sex,
+            nation_code=nation_code,
+            region_code=id_number[:6],
+        )
+
+    @classmethod
+    def find_by_id_number(cls, id_number: str):
+        return cls.objects.filter(id_number_index=crypto.blind_index("id_number", id_number)).first()
+
+    # Unsealing is a privileged act: callers (the police view) must audit it.
+    def unseal_name(self) -> str:
+        return crypto.open_text("name", self.name_sealed)
+
+    def unseal_id_number(self) -> str:
+        return crypto.open_text("id_number", self.id_number_sealed)
+
+
+class PersonPhoto(models.Model):
+    """The ID-card photo (already decoded by the reader, never WLT), sealed, kept apart."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="photo")
+    image_sealed = models.BinaryField()
+    content_type = models.CharField(max_length=30, default="image/bmp")
+
+    class Meta:
+        verbose_name = _("证件照片")
+        verbose_name_plural = _("证件照片")
+
+
+class TenancyQuerySet(models.QuerySet):
+    def active(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gt=on))
+
+
+class Tenancy(models.Model):
+    class Via(models.TextChoices):
+        KIOSK_CARD = "kiosk_card", _("终端机读卡")
+        STAFF = "staff", _("工作人员录入")
+        IMPORT = "import", _("批量导入")
+        DEMO = "demo", _("演示数据")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="tenancies", verbose_name=_("租户"))
+    room = models.ForeignKey("buildings.Room", on_delete=models.PROTECT, related_name="tenancies", verbose_name=_("房间"))
+    start_date = models.DateField(_("入住日期"))
+    end_date = models.DateField(_("退租日期"), null=True, blank=True)
+    registered_via = models.CharField(_("登记方式"), max_length=12, choices=Via.choices)
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("登记人"),
+    )
+    kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.PROTECT, null=True, blank=True, related_name="tenancies")
+
+    objects = TenancyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("租住关系")
+        verbose_name_plural = _("租住关系")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
+                name="tenancy_dates_ordered",
+                violation_error_message=_("退租日期须晚于入住日期 / a tenancy must end after it starts"),
+            ),
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(end_date__isnull=True), name="tenancy_one_open_per_person",
+                violation_error_message=_("此人已有未结束的租住登记 / this person already has an open tenancy"),
+            ),
+        ]
+        indexes = [models.Index(fields=["room"], condition=Q(end_date__isnull=True), name="tenancy_open_by_room")]
+
+    def __str__(self):
+        return f"{self.person} @ {self.room_id}"

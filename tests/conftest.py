@@ -1,0 +1,21 @@
+import pytest
+
+from tests.factories import make_building, make_community, make_grid
+
+
+@pytest.fixture
+def community(db):
+    return make_community()
+
+
+@pytest.fixture
+def two_grids(community):
+    """Two side-by-side grids splitting the 400 × 200 m community at x = 200 m."""
+    west = make_grid(community, 1, (0, 0, 200, 200), name="西网格")
+    east = make_grid(community, 2, (200, 0, 400, 200), name="东网格")
+    return west, east
+
+
+@pytest.fixture
+def building(two_grids):
+    return make_building("B-1", (50, 50, 70, 65))
