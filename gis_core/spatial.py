@@ -34,7 +34,11 @@ class AsGeography(Func):
 
 
 class GeographyDistance(Func):
-    """Distance in metres between two lon/lat geometries (ST_Distance over geography)."""
+    """Distance in metres between two lon/lat geometries (ST_Distance over geography).
+
+    Good to a metre or so — enough for "walking distance to a room". Between polygons that are
+    less than a metre apart it can answer 0: measure those in the local Gauss–Krüger zone.
+    """
 
     function = "ST_Distance"
     output_field = FloatField()
