@@ -117,10 +117,6 @@ class Grid(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
-    @property
-    def area_m2(self) -> float:
-        return Grid.objects.filter(pk=self.pk).with_area().values_list("area_m2", flat=True).get()
-
     def save(self, *args, **kwargs):
         """Saving a moved boundary re-places the buildings, cameras and kiosks it swept over."""
         from gis_core.assign import reassign_area
