@@ -11,14 +11,16 @@ PY := $(VENV)/bin/python
 # The project-local cluster is used unless DATABASE_URL points elsewhere.
 export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv db migrate demo static clean-db
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
 	@echo "make test   set up what the tests need and run the whole suite"
 	@echo "make dev    like run, with Django's development server and DEBUG on"
 	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
+	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
 
 deps:
 	@scripts/deps.sh
@@ -34,11 +36,23 @@ venv: deps $(VENV)/.stamp
 var/secret_key:
 	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
+# AES-256 key(s) for tenants' personal data (residents/crypto.py). Back this file up: without it
+# the sealed data cannot be read. Rotation: prepend a new id:key, re-seal, then drop the old one.
+var/data_keys:
+	@mkdir -p var && umask 077 && $(PYTHON) -c 'import base64, os; print("1:" + base64.b64encode(os.urandom(32)).decode())' > $@
+
+keys: var/secret_key var/data_keys
+
+LOCALES := $(wildcard locale/*/LC_MESSAGES/django.po)
+messages: venv keys $(LOCALES:.po=.mo)
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	$(PY) manage.py compilemessages -v 0 -l $*
+
 # Start (and on first use create) the local cluster, unless DATABASE_URL was given.
-db: deps var/secret_key
+db: deps keys
 	@if [ -z "$(filter command line environment,$(origin DATABASE_URL))" ] || [ "$$DATABASE_URL" = "$$(scripts/pg.sh url)" ]; then scripts/pg.sh ensure; fi
 
-migrate: venv db
+migrate: venv db messages
 	$(PY) manage.py migrate --noinput -v 0
 
 demo: migrate
@@ -57,8 +71,11 @@ run: demo static
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: venv db
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+test: venv db messages
+	GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench-seed: venv db
+	$(PY) bench/seed.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

@@ -2,7 +2,7 @@
 # Install the system packages the product needs, only those missing (Debian 12).
 # Needs root (or sudo) the first time; a machine that already has them needs neither.
 set -euo pipefail
-pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin)
+pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin gettext)
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium fonts-noto-cjk)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -105,3 +105,15 @@ def test_schema_is_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/summary/" in response.content and b"/api/kiosks/" in response.content
+
+
+def test_home_speaks_chinese_first_and_english_on_request(client):
+    from django.test import Client
+
+    zh = Client().get("/")
+    assert zh.status_code == 200 and "城中村社区治理 GIS" in zh.content.decode()
+    en = Client(headers={"accept-language": "en"}).get("/")
+    assert "Urban-village governance GIS" in en.content.decode()
+    switched = Client()
+    switched.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Kiosk list" in switched.get("/").content.decode()
