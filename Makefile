@@ -13,7 +13,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -24,6 +24,10 @@ help:
 
 deps:
 	@scripts/deps.sh
+
+# Tests also drive Debian's Chromium (through Playwright, never a downloaded browser).
+deps-test:
+	@WITH_BROWSER=1 scripts/deps.sh
 
 $(VENV)/.stamp: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,7 +75,7 @@ run: demo static
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: venv db messages
+test: deps-test venv db messages
 	GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-seed: venv db

@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent
 
 def pytest_configure(config):
     os.environ.setdefault("GIS_TESTING", "true")
+    # Playwright's sync API keeps an event loop running in the test thread; the ORM calls that
+    # tests make around page actions are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not os.environ.get("DATABASE_URL"):
         url = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "url"], capture_output=True, text=True, check=True)
         os.environ["DATABASE_URL"] = url.stdout.strip()

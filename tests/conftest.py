@@ -19,3 +19,6 @@ def two_grids(community):
 @pytest.fixture
 def building(two_grids):
     return make_building("B-1", (50, 50, 70, 65))
+
+
+from tests.browser import browser, page  # noqa: E402,F401  (fixtures for page tests)

@@ -1,0 +1,33 @@
+"""Pages in real headless Chromium: they work offline (no request to another host)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from buildings.models import Building
+from tests.factories import make_room
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_home_shows_live_counts(page, live_server, building):
+    make_room(building, 2, "201")
+    page.page.goto(live_server.url + "/")
+    page.page.wait_for_selector("#summary dd")
+    text = page.page.inner_text("#summary")
+    assert "楼栋" in text and "空置房间" in text
+    assert page.page.inner_text("#summary div:nth-child(4) dd") == "1"  # buildings
+    page.screenshot("home")
+
+
+def test_admin_map_widget_is_served_locally(page, live_server, building):
+    get_user_model().objects.create_superuser("admin", "", "pw-for-tests-only")
+    p = page.page
+    p.goto(live_server.url + "/admin/login/")
+    p.fill("#id_username", "admin")
+    p.fill("#id_password", "pw-for-tests-only")
+    p.click("input[type=submit]")
+    p.goto(f"{live_server.url}/admin/buildings/building/{Building.objects.get().pk}/change/")
+    # django-leaflet draws the footprint as an SVG path in the map widget.
+    p.wait_for_selector(".leaflet-container path.leaflet-interactive", timeout=15_000)
+    assert any("/static/leaflet/leaflet.js" in u for u in page.requests)
+    page.screenshot("admin-building")
