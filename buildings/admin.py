@@ -1,6 +1,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
+from buildings.admin_import import BuildingImportAdminMixin
 from buildings.models import Building, Landlord, Room
 
 
@@ -12,7 +13,7 @@ class RoomInline(admin.TabularInline):
 
 
 @admin.register(Building)
-class BuildingAdmin(LeafletGeoAdmin):
+class BuildingAdmin(BuildingImportAdminMixin, LeafletGeoAdmin):
     list_display = ("code", "address", "floors", "grid", "mesh", "landlord")
     list_filter = ("community", "grid")
     search_fields = ("code", "address", "source_id")
