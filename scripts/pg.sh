@@ -19,6 +19,9 @@ port="${PGLOCAL_PORT:-5544}"
 db="${PGLOCAL_DB:-gis}"
 user="${PGLOCAL_USER:-gis}"
 
+# `url` is asked before anything is installed (the Makefile computes DATABASE_URL up front).
+if [ "${1:-}" = url ]; then echo "postgis://$user@127.0.0.1:$port/$db"; exit 0; fi
+
 pgbin="${PGBIN:-}"
 if [ -z "$pgbin" ]; then
   for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
@@ -86,6 +89,5 @@ case "${1:-}" in
   start) start ;;
   stop) if [ -f "$data/PG_VERSION" ] && is_running; then as_owner "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null; fi ;;
   status) if is_running; then echo "running: $data port $port"; else echo "stopped: $data"; exit 3; fi ;;
-  url) echo "postgis://$user@127.0.0.1:$port/$db" ;;
   *) echo "usage: scripts/pg.sh ensure|start|stop|status|url" >&2; exit 2 ;;
 esac
