@@ -7,7 +7,9 @@ import secrets
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Count, F, Q
+from django.contrib.gis.db.models.functions import Transform
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,12 +79,6 @@ class BuildingQuerySet(models.QuerySet):
     def in_community(self, community: Community):
         return self.filter(community=community)
 
-    def with_room_counts(self):
-        return self.annotate(
-            room_count=Count("rooms"),
-            vacant_count=Count("rooms", filter=Q(rooms__status=Room.Status.VACANT)),
-        )
-
     def with_area(self):
         return self.annotate(footprint_m2=GeographyArea("footprint"))
 
@@ -108,6 +104,10 @@ class Building(models.Model):
     landlord = models.ForeignKey(
         Landlord, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings", verbose_name=_("房东")
     )
+    # Kept by a database trigger on buildings_room (migration 0002), whatever writes the rooms:
+    # the ORM, COPY or SQL. Tiles and lists read them instead of counting rooms per request.
+    room_count = models.PositiveIntegerField(_("房间数"), db_default=0, editable=False)
+    vacant_count = models.PositiveIntegerField(_("空置房间数"), db_default=0, editable=False)
     qr_token = models.CharField(_("门牌二维码令牌"), max_length=32, unique=True, default=new_qr_token, editable=False)
     # Provenance for idempotent re-import (buildings.importer): same source + id updates in place.
     source = models.CharField(_("数据来源"), max_length=100, blank=True)
@@ -157,8 +157,11 @@ class Building(models.Model):
             moved = old is None or not old.equals_exact(self.footprint, tolerance=0)
         super().save(*args, **kwargs)
         if moved:
+            from buildings.layout import relayout
+
             assign_points(Building, [self.pk], set_community=True)
             self.refresh_from_db(fields=["community", "grid", "mesh"])
+            relayout([self.pk])
 
     def revoke_qr_token(self) -> str:
         """Issue a new door code (e.g. after defacement); the old one stops working."""
@@ -208,6 +211,13 @@ class Room(models.Model):
     number = models.CharField(_("房号"), max_length=10)
     footprint = models.PolygonField(_("房间轮廓"), srid=STORAGE_SRID, null=True, blank=True,
                                     help_text=_("可空：三维模型按楼栋轮廓生成布局"))
+    # Derived layout (buildings/layout.py) for rooms without a surveyed footprint.
+    layout = models.PolygonField(_("推算轮廓"), srid=STORAGE_SRID, null=True, blank=True, editable=False)
+    # What maps draw: the surveyed footprint, else the derived layout, in EPSG:3857.
+    shape_3857 = models.GeneratedField(
+        expression=Transform(Coalesce("footprint", "layout"), WEB_MERCATOR_SRID),
+        output_field=models.PolygonField(srid=WEB_MERCATOR_SRID), db_persist=True, editable=False,
+    )
     area_m2 = models.DecimalField(_("面积 (m²)"), max_digits=7, decimal_places=2)
     rent_monthly = models.DecimalField(_("月租 (元)"), max_digits=8, decimal_places=0)
     capacity = models.PositiveSmallIntegerField(_("可住人数"), default=2)
@@ -232,12 +242,31 @@ class Room(models.Model):
             models.CheckConstraint(condition=~Q(floor=0), name="room_floor_not_zero"),
         ]
         indexes = [
+            GistIndex(fields=["shape_3857"], name="room_s3857_gist"),
             models.Index(fields=["status", "building"], name="room_status_building"),
             models.Index(fields=["building"], condition=Q(status="vacant"), name="room_vacant_partial"),
         ]
 
     def __str__(self):
         return f"{self.building.code} {self.floor}F-{self.number}"
+
+    def save(self, *args, **kwargs):
+        """A new room, or one renumbered or moved to another floor, re-lays out its building."""
+        from buildings.layout import relayout
+
+        relaid = self._state.adding or not Room.objects.filter(
+            pk=self.pk, building_id=self.building_id, floor=self.floor, number=self.number).exists()
+        super().save(*args, **kwargs)
+        if relaid:
+            relayout([self.building_id])
+
+    def delete(self, *args, **kwargs):
+        from buildings.layout import relayout
+
+        building_id = self.building_id
+        result = super().delete(*args, **kwargs)
+        relayout([building_id])
+        return result
 
     def clean(self):
         from django.core.exceptions import ValidationError

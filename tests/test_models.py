@@ -175,3 +175,48 @@ def test_qr_token_is_unguessable_and_revocable(building):
     new = building.revoke_qr_token()
     assert new != old
     assert not Building.objects.filter(qr_token=old).exists()
+
+
+def test_room_counters_follow_every_kind_of_write(building):
+    """Kept by a statement trigger: ORM saves, bulk updates, raw SQL and deletes all count."""
+    from django.db import connection
+
+    rooms = [make_room(building, 1, f"10{i}") for i in range(1, 4)]
+
+    def counts():
+        building.refresh_from_db(fields=["room_count", "vacant_count"])
+        return building.room_count, building.vacant_count
+
+    assert counts() == (3, 3)
+    Room.objects.filter(pk__in=[rooms[0].pk, rooms[1].pk]).update(status="let")
+    assert counts() == (3, 1)
+    with connection.cursor() as cur:
+        cur.execute("UPDATE buildings_room SET status = 'vacant' WHERE id = %s", [rooms[0].pk])
+    assert counts() == (3, 2)
+    rooms[2].delete()
+    assert counts() == (2, 1)
+    other = make_building("B-2", (100, 100, 120, 115))
+    Room.objects.filter(pk=rooms[0].pk).update(building=other)  # a room moved to another building
+    assert counts() == (1, 0)
+    other.refresh_from_db()
+    assert (other.room_count, other.vacant_count) == (1, 1)
+
+
+def test_rooms_without_an_outline_get_a_stable_derived_layout(building):
+    r1, r2, r3 = make_room(building, 2, "201"), make_room(building, 2, "202"), make_room(building, 3, "301")
+    for r in (r1, r2, r3):
+        r.refresh_from_db()
+    # Two strips on floor 2 splitting the footprint; floor 3's only room is the whole footprint.
+    fp = building.footprint
+    assert r1.layout.intersection(r2.layout).area < 1e-12
+    assert abs(r1.layout.area + r2.layout.area - fp.area) < fp.area * 1e-6
+    assert abs(r3.layout.area - fp.area) < fp.area * 1e-6
+    assert r1.layout.centroid.x < r2.layout.centroid.x  # 201 at the west end
+    before = r1.layout.wkt
+    r3.delete()
+    r1.refresh_from_db()
+    assert r1.layout.wkt == before  # other floors untouched, results stable
+    building.footprint = rect(50, 50, 90, 65)
+    building.save()
+    r1.refresh_from_db()
+    assert r1.layout.area > 0 and building.footprint.covers(r1.layout.buffer(-1e-9))

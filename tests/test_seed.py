@@ -169,3 +169,14 @@ def test_city_scale_communities_do_not_overlap(demo):
                          ON a.id < b.id AND ST_Intersects(a.boundary, b.boundary)""")
     assert overlaps == 0
     assert Grid.objects.grids().count() == 72
+
+
+def test_every_room_has_a_shape_inside_its_building(demo):
+    assert not Room.objects.filter(layout__isnull=True).exists()
+    outside = scalar("""SELECT count(*) FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id
+                        WHERE NOT ST_Covers(ST_Buffer(b.footprint, 1e-7), r.layout)""")
+    assert outside == 0
+    counters = scalar("""SELECT count(*) FROM buildings_building b WHERE room_count <> (SELECT count(*)
+                         FROM buildings_room r WHERE r.building_id = b.id) OR vacant_count <> (SELECT count(*)
+                         FROM buildings_room r WHERE r.building_id = b.id AND r.status = 'vacant')""")
+    assert counters == 0

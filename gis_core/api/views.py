@@ -95,7 +95,7 @@ class BuildingList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        qs = Building.objects.with_room_counts().select_related("grid", "mesh", "landlord").order_by("code")
+        qs = Building.objects.select_related("grid", "mesh", "landlord").order_by("code")
         if code := self.request.query_params.get("grid"):
             qs = qs.in_grid(get_object_or_404(Grid, code=code))
         return qs
