@@ -35,7 +35,12 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $@
 
-venv: deps $(VENV)/.stamp
+venv: deps $(VENV)/.stamp node_modules/.stamp
+
+# Front-end libraries (MapLibre GL JS …) from the npm registry, served as our own static files.
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 var/secret_key:
 	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, mercator
+from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, mercator, mercator_generalised
 
 community_code_validator = RegexValidator(
     r"^\d{12}$", _("社区代码为 12 位数字（6 位区县 + 3 位街道 + 3 位社区）/ a community code is 12 digits")
@@ -29,6 +29,7 @@ class Community(models.Model):
     code = models.CharField(_("社区代码"), max_length=12, unique=True, validators=[community_code_validator])
     boundary = models.MultiPolygonField(_("边界"), srid=STORAGE_SRID)
     boundary_3857 = mercator("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
+    boundary_3857_generalised = mercator_generalised("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
 
     objects = CommunityQuerySet.as_manager()
 
@@ -37,7 +38,10 @@ class Community(models.Model):
         verbose_name_plural = _("社区")
         ordering = ["code"]
         constraints = [models.CheckConstraint(condition=Q(code__regex=r"^\d{12}$"), name="community_code_12_digits")]
-        indexes = [GistIndex(fields=["boundary_3857"], name="community_b3857_gist")]
+        indexes = [
+            GistIndex(fields=["boundary_3857"], name="community_b3857_gist"),
+            GistIndex(fields=["boundary_3857_generalised"], name="community_b3857g_gist"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -83,6 +87,7 @@ class Grid(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     boundary = models.MultiPolygonField(_("边界"), srid=STORAGE_SRID)
     boundary_3857 = mercator("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
+    boundary_3857_generalised = mercator_generalised("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
     responsible_person = models.CharField(_("责任人"), max_length=50, blank=True)
     responsible_phone = models.CharField(_("责任人电话"), max_length=20, blank=True)
     valid_from = models.DateField(_("生效日期"), default=timezone.localdate)
@@ -112,6 +117,7 @@ class Grid(models.Model):
         indexes = [
             models.Index(fields=["community", "level"]),
             GistIndex(fields=["boundary_3857"], name="grid_b3857_gist"),
+            GistIndex(fields=["boundary_3857_generalised"], name="grid_b3857g_gist"),
         ]
 
     def __str__(self):

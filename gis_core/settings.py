@@ -43,6 +43,9 @@ if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         f"DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS); got {_db_url.split(':', 1)[0]}://."
     )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side parameter binding lets psycopg prepare statements run repeatedly on a connection
+# (after 5 runs): the tile query is parsed and planned once per connection, not per tile.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DATABASES["default"]["TEST"] = {"NAME": env_str("GIS_TEST_DB_NAME", "test_gis")}
 
 INSTALLED_APPS = [
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "buildings",
     "residents",
     "kiosk",
+    "tiles",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +114,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end libraries installed from npm (package.json) and served by us: nothing from a CDN.
+STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -167,6 +173,33 @@ if not RESIDENT_DATA_KEYS and not (DEBUG or TESTING) and not env_bool("GIS_DERIV
         "GIS_RESIDENT_DATA_KEYS (or GIS_RESIDENT_DATA_KEYS_FILE) is required outside development: "
         "`make run` generates var/data_keys; see README 'Configuration'."
     )
+
+# --- Vector tiles (tiles/) -----------------------------------------------------------------
+# The tile cache must be shared by every server process, or an edit would invalidate the tiles
+# of one worker only: a directory on disk by default, Redis in production (TILE_CACHE=redis://…).
+_tile_cache = env_str("TILE_CACHE", "file")
+if _tile_cache == "file":
+    _tile_backend = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                     "LOCATION": str(VAR_DIR / "cache" / "tiles"),
+                     "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 10}}
+elif _tile_cache.startswith(("redis://", "rediss://", "unix://")):
+    _tile_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _tile_cache}
+elif _tile_cache == "locmem":  # a single process only (tests, `make dev`)
+    _tile_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tiles",
+                     "OPTIONS": {"MAX_ENTRIES": 100_000}}
+elif _tile_cache == "none":
+    _tile_backend = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+else:
+    raise ImproperlyConfigured(f"TILE_CACHE={_tile_cache!r}: use file, locmem, none or a redis:// URL.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1)},
+}
+# Cache-Control of tiles. 0 (default): clients keep tiles but revalidate each time with the ETag
+# (a 304 costs a few bytes), so an edit shows at once; raise it for fewer requests.
+TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
+# Camera positions can be sensitive: in the public tiles only if the administrator allows it.
+TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
 
 LOGGING = {
     "version": 1,

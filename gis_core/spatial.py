@@ -54,6 +54,35 @@ class PointOnSurface(Func):
     output_field = models.PointField(srid=STORAGE_SRID)
 
 
+class SimplifyPreserveTopology(Func):
+    """ST_SimplifyPreserveTopology: fewer vertices, never an invalid polygon (immutable, so usable
+    in a generated column)."""
+
+    function = "ST_SimplifyPreserveTopology"
+
+
+class Multi(Func):
+    """ST_Multi: keep a multi-geometry column's type when an operation returns a single part."""
+
+    function = "ST_Multi"
+
+
+GENERALISE_M = 5.0  # tolerance (EPSG:3857 metres) of the stored low-zoom copies
+
+
+def mercator_generalised(field_name: str, output_field) -> models.GeneratedField:
+    """A stored, simplified EPSG:3857 copy for low-zoom tiles: generalised once on write, not per tile."""
+    return models.GeneratedField(
+        expression=Multi(
+            SimplifyPreserveTopology(Transform(field_name, WEB_MERCATOR_SRID), GENERALISE_M, output_field=output_field),
+            output_field=output_field,
+        ),
+        output_field=output_field,
+        db_persist=True,
+        editable=False,
+    )
+
+
 def mercator(field_name: str, output_field) -> models.GeneratedField:
     """A stored EPSG:3857 copy of a lon/lat column, kept by PostgreSQL itself (ST_Transform is immutable)."""
     return models.GeneratedField(

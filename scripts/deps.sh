@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin gettext)
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium fonts-noto-cjk)
+# Node.js and npm install the front-end libraries; any node ≥ 18 already on the PATH will do.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

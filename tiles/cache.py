@@ -1,0 +1,71 @@
+"""The server-side tile cache (Django cache API) with precise, race-free invalidation.
+
+Entries are stored gzip-compressed with their ETag, so a cache hit costs no compression and no
+hashing. Invalidation does not delete: it writes a *tombstone* stamped with the time of the
+committed edit. A tile rendered from a snapshot taken before that time is served but not cached
+(it may predate the edit); one rendered after it replaces the tombstone. Deleting instead would
+let a render that read the old data just before the commit put it back just after.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.core.cache import caches
+
+TOMBSTONE_SECONDS = 600  # longer than any tile render can take
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    etag: str
+    gz: bytes  # gzip-compressed MVT; b"" for an empty tile
+
+    @property
+    def empty(self) -> bool:
+        return not self.gz
+
+
+def make_tile(mvt: bytes) -> CachedTile:
+    # mtime=0: the same tile always compresses to the same bytes (and the same ETag).
+    gz = gzip.compress(mvt, compresslevel=6, mtime=0) if mvt else b""
+    digest = hashlib.blake2b(mvt, digest_size=12).hexdigest()
+    return CachedTile(etag=f'"{digest}"', gz=gz)
+
+
+def key(layer: str, z: int, x: int, y: int) -> str:
+    return f"t:{layer}:{z}:{x}:{y}"
+
+
+def _store():
+    return caches["tiles"]
+
+
+def get(layer: str, z: int, x: int, y: int) -> CachedTile | None:
+    entry = _store().get(key(layer, z, x, y))
+    return entry if isinstance(entry, CachedTile) else None
+
+
+def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: float) -> bool:
+    """Cache a tile rendered from data read at `rendered_from` (time.time()), unless an
+    invalidation committed since then; returns whether it was cached."""
+    k = key(layer, z, x, y)
+    store = _store()
+    current = store.get(k)
+    if isinstance(current, float) and current >= rendered_from:
+        return False
+    store.set(k, tile)
+    return True
+
+
+def invalidate(keys: list[str]) -> None:
+    if keys:
+        now = time.time()
+        _store().set_many({k: now for k in keys}, timeout=TOMBSTONE_SECONDS)
+
+
+def clear() -> None:
+    _store().clear()

@@ -1,0 +1,132 @@
+"""The vector-tile layers: what each shows, from which zoom, with which attributes.
+
+Every table name, column and attribute expression here is fixed code, never user input: the
+SQL builder (tiles/sql.py) quotes identifiers and takes only z/x/y and limits as parameters.
+No layer carries tenant data — only places, buildings, rooms (status, rent, area) and kiosks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+# The zooms we serve. Clients over-zoom past MAX_ZOOM (TileJSON maxzoom), so nothing is lost.
+MIN_ZOOM, MAX_ZOOM = 0, 18
+EXTENT = 4096
+BUFFER = 64  # pixels of the 4096 extent drawn beyond each tile edge (no seams, labels not cut)
+
+
+@dataclass(frozen=True, eq=False)  # identity equality and hash: layers are singletons (LAYERS)
+class Layer:
+    name: str
+    table: str
+    # (first zoom, EPSG:3857 column): the geometry to use from that zoom up. Generalised columns
+    # for low zooms are precomputed (generated columns), never simplified per request.
+    geometry: tuple[tuple[int, str], ...]
+    # attribute name → (SQL expression over alias t / joins, TileJSON type)
+    fields: dict[str, tuple[str, str]]
+    minzoom: int
+    maxzoom: int = MAX_ZOOM
+    description: str = ""
+    join: str = ""
+    where: str = ""
+    # (first zoom, feature cap): the most features per tile from that zoom up (None = no cap).
+    caps: tuple[tuple[int, int | None], ...] = ((0, None),)
+    order_by: str = ""
+    public: bool = True
+    models: tuple[str, ...] = field(default=())  # app_label.Model whose edits change this layer
+
+    def geometry_for(self, z: int) -> str:
+        return [col for first, col in self.geometry if z >= first][-1]
+
+    def cap_for(self, z: int) -> int | None:
+        return [cap for first, cap in self.caps if z >= first][-1]
+
+    def serves(self, z: int) -> bool:
+        return self.minzoom <= z <= self.maxzoom
+
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer(
+            name="communities", table="gis_core_community",
+            geometry=((0, "boundary_3857_generalised"), (13, "boundary_3857")),
+            fields={"code": ("t.code", "String"), "name": ("t.name", "String")},
+            minzoom=8, description="社区边界 / community boundaries", models=("gis_core.Community",),
+        ),
+        Layer(
+            name="grids", table="gis_core_grid",
+            geometry=((0, "boundary_3857_generalised"), (15, "boundary_3857")),
+            fields={"code": ("t.code", "String"), "name": ("t.name", "String"), "kind": ("t.kind", "String")},
+            where="t.level = 'grid' AND t.valid_to IS NULL", minzoom=11,
+            description="网格 / grids", models=("gis_core.Grid",),
+        ),
+        Layer(
+            name="meshes", table="gis_core_grid",
+            geometry=((0, "boundary_3857_generalised"), (15, "boundary_3857")),
+            fields={"code": ("t.code", "String"), "name": ("t.name", "String"),
+                    "grid": ("p.code", "String")},
+            join="JOIN gis_core_grid p ON p.id = t.parent_id",
+            where="t.level = 'mesh' AND t.valid_to IS NULL", minzoom=14,
+            description="网眼 / meshes", models=("gis_core.Grid",),
+        ),
+        Layer(
+            name="buildings", table="buildings_building",
+            geometry=((0, "footprint_3857"),),
+            fields={
+                "code": ("t.code", "String"), "address": ("t.address", "String"),
+                "floors": ("t.floors", "Number"),
+                "height": ("coalesce(t.height_m, t.floors * t.floor_height_m)", "Number"),
+                "room_count": ("t.room_count", "Number"), "vacant_count": ("t.vacant_count", "Number"),
+            },
+            minzoom=14, caps=((14, 6000), (15, None)), order_by="t.room_count DESC",
+            description="楼栋（层数、高度、房间数、空置数）/ buildings", models=("buildings.Building", "buildings.Room"),
+        ),
+        Layer(
+            name="rooms", table="buildings_room",
+            geometry=((0, "shape_3857"),),
+            fields={
+                "building": ("b.code", "String"), "building_id": ("t.building_id", "Number"),
+                "floor": ("t.floor", "Number"), "number": ("t.number", "String"),
+                "base_height": ("(t.floor - 1) * b.floor_height_m", "Number"),
+                "height": ("t.floor * b.floor_height_m", "Number"),
+                "status": ("t.status", "String"), "rent": ("t.rent_monthly::int", "Number"),
+                "area": ("t.area_m2::float8", "Number"),
+            },
+            join="JOIN buildings_building b ON b.id = t.building_id",
+            minzoom=17, caps=((17, 8000), (18, None)),
+            description="房间（逐层：base_height/height、状态、租金、面积）/ rooms per floor",
+            models=("buildings.Room", "buildings.Building"),
+        ),
+        Layer(
+            name="kiosks", table="kiosk_kiosk", geometry=((0, "location_3857"),),
+            fields={"code": ("t.code", "String"), "name": ("t.name", "String"),
+                    "resident_group": ("t.resident_group", "String")},
+            minzoom=12, description="终端机 / kiosks", models=("kiosk.Kiosk",),
+        ),
+        Layer(
+            name="cameras", table="gis_core_camera", geometry=((0, "location_3857"),),
+            fields={
+                "code": ("t.code", "String"), "heading": ("t.heading_deg", "Number"),
+                "hfov": ("coalesce(t.hfov_deg, degrees(2 * atan(t.sensor_width_mm / (2 * t.focal_length_mm))))",
+                         "Number"),
+                "ptz": ("t.ptz_type IN (1, 4)", "Boolean"),
+            },
+            where="t.active", minzoom=14, public=False,
+            description="摄像机（仅工作人员，或经管理员允许）/ cameras (staff, or public if allowed)",
+            models=("gis_core.Camera",),
+        ),
+    )
+}
+
+
+def public_layers() -> list[Layer]:
+    """Layers in the combined public tile: cameras only when the administrator allows it."""
+    allow_cameras = settings.TILES_PUBLIC_CAMERAS
+    return [layer for layer in LAYERS.values() if layer.public or (layer.name == "cameras" and allow_cameras)]
+
+
+def is_public(layer: Layer) -> bool:
+    return layer in public_layers()

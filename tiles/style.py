@@ -1,0 +1,59 @@
+"""The MapLibre style served at /tiles/style.json: works with no internet.
+
+No `glyphs` URL: MapLibre GL JS (≥ 5.11) then draws every label itself from the fonts installed
+on the kiosk (TinySDF), and CJK always comes from `localIdeographFontFamily`. No sprite, no
+external source: everything drawn comes from our own vector tiles.
+"""
+
+FONT = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "sans-serif"]
+VACANT, LET, UNAVAILABLE = "#2e9e5b", "#c9ced6", "#8d96a3"
+
+
+def build(tilejson_url: str) -> dict:
+    return {
+        "version": 8,
+        "name": "城中村社区治理 / urban village",
+        "metadata": {"maplibre:font-families": FONT},
+        "sources": {"village": {"type": "vector", "url": tilejson_url}},
+        "light": {"anchor": "viewport", "color": "#ffffff", "intensity": 0.35},
+        "layers": [
+            {"id": "background", "type": "background", "paint": {"background-color": "#eef0ea"}},
+            {"id": "communities-fill", "type": "fill", "source": "village", "source-layer": "communities",
+             "paint": {"fill-color": "#f8f6f0"}},
+            {"id": "grids-fill", "type": "fill", "source": "village", "source-layer": "grids",
+             "paint": {"fill-color": ["case", ["boolean", ["feature-state", "selected"], False], "#fde9c8", "#f8f6f0"],
+                       "fill-opacity": 0.6}},
+            {"id": "meshes-line", "type": "line", "source": "village", "source-layer": "meshes", "minzoom": 14,
+             "paint": {"line-color": "#9aa5b1", "line-width": 1, "line-dasharray": [3, 2]}},
+            {"id": "grids-line", "type": "line", "source": "village", "source-layer": "grids",
+             "paint": {"line-color": "#c0504d", "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1, 17, 3]}},
+            {"id": "communities-line", "type": "line", "source": "village", "source-layer": "communities",
+             "paint": {"line-color": "#7a5c2e", "line-width": 2.5}},
+            {"id": "buildings-flat", "type": "fill", "source": "village", "source-layer": "buildings", "maxzoom": 15,
+             "paint": {"fill-color": ["case", [">", ["get", "vacant_count"], 0], VACANT, "#a3a9b3"]}},
+            {"id": "buildings-3d", "type": "fill-extrusion", "source": "village", "source-layer": "buildings",
+             "minzoom": 15, "maxzoom": 17,
+             "paint": {
+                 "fill-extrusion-color": ["interpolate", ["linear"],
+                                          ["/", ["get", "vacant_count"], ["max", 1, ["get", "room_count"]]],
+                                          0, "#b8bec7", 0.3, VACANT],
+                 "fill-extrusion-height": ["get", "height"], "fill-extrusion-base": 0,
+                 "fill-extrusion-opacity": 0.9}},
+            {"id": "rooms-3d", "type": "fill-extrusion", "source": "village", "source-layer": "rooms", "minzoom": 17,
+             "paint": {
+                 "fill-extrusion-color": ["match", ["get", "status"], "vacant", VACANT, "let", LET, UNAVAILABLE],
+                 "fill-extrusion-base": ["get", "base_height"],
+                 "fill-extrusion-height": ["-", ["get", "height"], 0.25],
+                 "fill-extrusion-opacity": 0.92}},
+            {"id": "grids-label", "type": "symbol", "source": "village", "source-layer": "grids", "minzoom": 13,
+             "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 14},
+             "paint": {"text-color": "#8e3b37", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
+            {"id": "kiosks", "type": "circle", "source": "village", "source-layer": "kiosks",
+             "paint": {"circle-radius": 7, "circle-color": "#1f6fb2", "circle-stroke-color": "#ffffff",
+                       "circle-stroke-width": 2}},
+            {"id": "kiosks-label", "type": "symbol", "source": "village", "source-layer": "kiosks", "minzoom": 15,
+             "layout": {"text-field": ["get", "resident_group"], "text-font": FONT, "text-size": 12,
+                        "text-offset": [0, 1.4], "text-anchor": "top"},
+             "paint": {"text-color": "#1f4e79", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
+        ],
+    }
