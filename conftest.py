@@ -16,6 +16,8 @@ def pytest_configure(config):
     # Playwright's sync API keeps an event loop running in the test thread; the ORM calls that
     # tests make around page actions are still plain synchronous code.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Tests (and the live server thread of page tests) share one process: an in-memory tile cache.
+    os.environ.setdefault("TILE_CACHE", "locmem")
     if not os.environ.get("DATABASE_URL"):
         url = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "url"], capture_output=True, text=True, check=True)
         os.environ["DATABASE_URL"] = url.stdout.strip()

@@ -193,10 +193,16 @@ class RoomQuerySet(models.QuerySet):
         """
         from residents.models import Tenancy
 
+        from tiles.invalidation import invalidate_buildings
+
         active = Tenancy.objects.active().filter(room=models.OuterRef("pk"))
         rooms = self.exclude(status=Room.Status.UNAVAILABLE)
-        n = rooms.filter(models.Exists(active)).exclude(status=Room.Status.LET).update(status=Room.Status.LET)
-        n += rooms.filter(~models.Exists(active)).exclude(status=Room.Status.VACANT).update(status=Room.Status.VACANT)
+        to_let = rooms.filter(models.Exists(active)).exclude(status=Room.Status.LET)
+        to_free = rooms.filter(~models.Exists(active)).exclude(status=Room.Status.VACANT)
+        buildings = set(to_let.values_list("building_id", flat=True)) | set(
+            to_free.values_list("building_id", flat=True))
+        n = to_let.update(status=Room.Status.LET) + to_free.update(status=Room.Status.VACANT)
+        invalidate_buildings(buildings)  # a set-based update fires no signal
         return n
 
 
@@ -256,6 +262,10 @@ class Room(models.Model):
 
         relaid = self._state.adding or not Room.objects.filter(
             pk=self.pk, building_id=self.building_id, floor=self.floor, number=self.number).exists()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The derived layout belongs to relayout(): never write back a stale in-memory copy.
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and not f.generated and f.name != "layout"]
         super().save(*args, **kwargs)
         if relaid:
             relayout([self.building_id])

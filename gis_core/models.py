@@ -11,7 +11,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, mercator, mercator_generalised
+from django.contrib.gis.db.models.functions import Transform
+
+from gis_core.spatial import (
+    STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, PointOnSurface, mercator, mercator_generalised,
+)
 
 community_code_validator = RegexValidator(
     r"^\d{12}$", _("社区代码为 12 位数字（6 位区县 + 3 位街道 + 3 位社区）/ a community code is 12 digits")
@@ -88,6 +92,12 @@ class Grid(models.Model):
     boundary = models.MultiPolygonField(_("边界"), srid=STORAGE_SRID)
     boundary_3857 = mercator("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
     boundary_3857_generalised = mercator_generalised("boundary", models.MultiPolygonField(srid=WEB_MERCATOR_SRID))
+    # One label point per grid (a polygon label would repeat in every tile the grid crosses).
+    label_3857 = models.GeneratedField(
+        expression=PointOnSurface(Transform("boundary", WEB_MERCATOR_SRID),
+                                  output_field=models.PointField(srid=WEB_MERCATOR_SRID)),
+        output_field=models.PointField(srid=WEB_MERCATOR_SRID), db_persist=True, editable=False,
+    )
     responsible_person = models.CharField(_("责任人"), max_length=50, blank=True)
     responsible_phone = models.CharField(_("责任人电话"), max_length=20, blank=True)
     valid_from = models.DateField(_("生效日期"), default=timezone.localdate)
@@ -118,6 +128,7 @@ class Grid(models.Model):
             models.Index(fields=["community", "level"]),
             GistIndex(fields=["boundary_3857"], name="grid_b3857_gist"),
             GistIndex(fields=["boundary_3857_generalised"], name="grid_b3857g_gist"),
+            GistIndex(fields=["label_3857"], name="grid_l3857_gist"),
         ]
 
     def __str__(self):

@@ -220,3 +220,12 @@ def test_rooms_without_an_outline_get_a_stable_derived_layout(building):
     building.save()
     r1.refresh_from_db()
     assert r1.layout.area > 0 and building.footprint.covers(r1.layout.buffer(-1e-9))
+
+
+def test_saving_a_room_keeps_its_derived_layout(building):
+    room = make_room(building, 1, "101")  # the instance predates the layout computed on insert
+    assert room.layout is None
+    room.status = Room.Status.LET
+    room.save()
+    room.refresh_from_db()
+    assert room.layout is not None and room.status == Room.Status.LET

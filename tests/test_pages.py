@@ -31,3 +31,29 @@ def test_admin_map_widget_is_served_locally(page, live_server, building):
     p.wait_for_selector(".leaflet-container path.leaflet-interactive", timeout=15_000)
     assert any("/static/leaflet/leaflet.js" in u for u in page.requests)
     page.screenshot("admin-building")
+
+
+def test_map_renders_our_tiles_offline(page, live_server, two_grids):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from tests.factories import make_building, make_room
+
+    for i in range(6):  # a row of buildings, each with a vacant room
+        b = make_building(f"B-{i}", (40 + 25 * i, 60, 60 + 25 * i, 75), floors=5)
+        make_room(b, 1, "101")
+    p = page.page
+    p.goto(live_server.url + "/map/")
+    p.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    drawn = p.evaluate("""() => {
+        const m = window.villageMap;
+        const count = id => m.queryRenderedFeatures({layers: [id]}).length;
+        return {buildings: count('buildings-3d'), grids: count('grids-line'), labels: count('grids-label')};
+    }""")
+    assert drawn["buildings"] >= 6 and drawn["grids"] >= 1 and drawn["labels"] >= 1, drawn
+    shot = Image.open(BytesIO(p.screenshot())).convert("RGB")
+    page.screenshot("map")
+    colours = shot.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 200  # a drawn map, not a blank canvas
+    assert any("/tiles/" in u and u.endswith(".mvt") for u in page.requests)

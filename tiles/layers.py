@@ -73,6 +73,12 @@ LAYERS: dict[str, Layer] = {
             description="网眼 / meshes", models=("gis_core.Grid",),
         ),
         Layer(
+            name="grid_labels", table="gis_core_grid", geometry=((0, "label_3857"),),
+            fields={"code": ("t.code", "String"), "name": ("t.name", "String"), "level": ("t.level", "String")},
+            where="t.valid_to IS NULL", minzoom=12,
+            description="网格、网眼名称注记点 / grid and mesh label points", models=("gis_core.Grid",),
+        ),
+        Layer(
             name="buildings", table="buildings_building",
             geometry=((0, "footprint_3857"),),
             fields={

@@ -1,0 +1,35 @@
+"""Tile addressing and decoding for tests."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import mapbox_vector_tile
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def decode(response) -> dict:
+    """Decode a tile response (gzip or not; 204 = empty) into {layer: {feature id: properties}}."""
+    if response.status_code == 204:
+        return {}
+    assert response.status_code == 200, response.content[:300]
+    body = response.content
+    if response.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    layers = mapbox_vector_tile.decode(body)
+    return {name: {f["id"]: f["properties"] for f in layer["features"]} for name, layer in layers.items()}
+
+
+def geometries(response, layer: str) -> dict:
+    body = response.content
+    if response.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    decoded = mapbox_vector_tile.decode(body)
+    return {f["id"]: f["geometry"] for f in decoded.get(layer, {}).get("features", [])}
