@@ -263,3 +263,53 @@ def test_landlord_phone_never_reaches_tiles(client, scene):
     scene["building"].landlord = landlord
     scene["building"].save()
     assert b"13912345678" not in client.get(url_at(60, 57)).content
+
+
+def _wsgi_get(path, **headers):
+    """Call the production WSGI application (with its tile fast path) directly."""
+    from wsgiref.util import setup_testing_defaults
+
+    from gis_core.wsgi import application
+
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET", "HTTP_HOST": "127.0.0.1"}
+    environ.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
+    setup_testing_defaults(environ)
+    seen = {}
+
+    def start_response(status, hdrs, exc_info=None):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(hdrs)
+
+    # As django.test.Client does: keep the test's database connection open across the request.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return seen["status"], seen["headers"], body
+
+
+def test_cached_tiles_are_served_before_django_with_the_same_answer(client, scene):
+    path = url_at(60, 57)
+    miss_status, miss_headers, miss_body = _wsgi_get(path, accept_encoding="gzip")  # Django renders, caches
+    assert miss_status == 200
+    with CaptureQueriesContext(connection) as q:
+        status, headers, body = _wsgi_get(path, accept_encoding="gzip")
+    assert len(q) == 0
+    assert (status, body) == (200, miss_body)
+    for name in ("ETag", "Cache-Control", "Content-Encoding", "Content-Type", "Vary"):
+        assert headers[name] == miss_headers[name], name
+    assert _wsgi_get(path, if_none_match=headers["ETag"])[0] == 304
+    assert _wsgi_get(path)[2] == client.get(path).content  # plain for clients without gzip
+
+
+def test_fast_path_leaves_staff_layers_and_bad_paths_to_django(client, scene):
+    cams = url_at(60, 57, layer="cameras")
+    tile_cache.put("cameras", *map(int, cams.removesuffix(".mvt").split("/")[-3:]),
+                   tile_cache.make_tile(b"x"), rendered_from=9e18)
+    assert _wsgi_get(cams)[0] == 403  # cached or not, the permission check runs
+    assert _wsgi_get("/tiles/19/0/0.mvt")[0] == 404

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-
-from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -13,37 +10,17 @@ from django.views.decorators.http import require_GET
 
 from tiles import service, style
 from tiles.errors import LayerForbidden, TileError, UnknownLayer
+from tiles.http import tile_answer
 from tiles.invalidation import COMBINED
 from tiles.layers import LAYERS, MAX_ZOOM, is_public, public_layers
 
-MVT = "application/vnd.mapbox-vector-tile"
-
-
-def _cache_control() -> str:
-    return f"public, max-age={settings.TILES_MAX_AGE}" + (", must-revalidate" if settings.TILES_MAX_AGE == 0 else "")
-
-
-def _etag_matches(request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    return header.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in header.split(","))
-
 
 def _tile_response(request, tile) -> HttpResponse:
-    if _etag_matches(request, tile.etag):
-        response = HttpResponse(status=304)
-    elif tile.empty:
-        response = HttpResponse(status=204)  # nothing here: clients draw an empty tile
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = HttpResponse(tile.gz, content_type=MVT)
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(gzip.decompress(tile.gz), content_type=MVT)
-    response["ETag"] = tile.etag
-    response["Cache-Control"] = _cache_control()
-    response["Vary"] = "Accept-Encoding"
-    response["Access-Control-Allow-Origin"] = "*"
+    status, headers, body = tile_answer(tile, if_none_match=request.headers.get("If-None-Match"),
+                                        accept_encoding=request.headers.get("Accept-Encoding"))
+    response = HttpResponse(body, status=status)
+    for name, value in headers:
+        response[name] = value
     return response
 
 
