@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 PORT ?= 8000
 WORKERS ?= 3
+THREADS ?= 4
 VENV := .venv
 PY := $(VENV)/bin/python
 # The project-local cluster is used unless DATABASE_URL points elsewhere.
@@ -75,7 +76,8 @@ run: demo static
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
 	@mkdir -p var/run var/log
 	exec $(VENV)/bin/gunicorn gis_core.wsgi:application --bind 127.0.0.1:$(PORT) \
-	  --workers $(WORKERS) --pid var/run/gunicorn.pid --access-logfile - --forwarded-allow-ips=127.0.0.1
+	  --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --pid var/run/gunicorn.pid \
+	  --access-logfile - --forwarded-allow-ips=127.0.0.1
 
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
