@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from gis_core.api import views
+from kiosk.api import VacantRoomSearch
 
 app_name = "api"
 urlpatterns = [
@@ -13,4 +14,5 @@ urlpatterns = [
     path("buildings/", views.BuildingList.as_view(), name="buildings"),
     path("rooms/", views.RoomList.as_view(), name="rooms"),
     path("cameras/", views.CameraList.as_view(), name="cameras"),
+    path("vacant-rooms/", VacantRoomSearch.as_view(), name="vacant-rooms"),
 ]

@@ -1,0 +1,144 @@
+"""Public vacant-room search: `/api/vacant-rooms/`. No tenant data; landlord phones only with consent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.contrib.gis.geos import Point
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from buildings.models import Building
+from gis_core.models import Community, Grid
+from kiosk.models import Kiosk
+from kiosk.search import SORTS, RoomQuery, vacant_rooms
+
+MAX_LIMIT = 100
+
+
+class SearchParams(serializers.Serializer):
+    kiosk = serializers.CharField(required=False, help_text="a kiosk code: its community, distances from it")
+    community = serializers.CharField(required=False, help_text="community code")
+    grid = serializers.CharField(required=False, help_text="grid or mesh code")
+    building = serializers.CharField(required=False, help_text="building code")
+    rent_min = serializers.IntegerField(required=False, min_value=0)
+    rent_max = serializers.IntegerField(required=False, min_value=0)
+    area_min = serializers.FloatField(required=False, min_value=0)
+    area_max = serializers.FloatField(required=False, min_value=0)
+    floor_min = serializers.IntegerField(required=False)
+    floor_max = serializers.IntegerField(required=False)
+    near = serializers.CharField(required=False, help_text="lon,lat to measure distances from")
+    sort = serializers.ChoiceField(choices=sorted(SORTS), required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=20)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+
+    def validate_near(self, value):
+        try:
+            lon, lat = (float(v) for v in value.split(","))
+        except ValueError:
+            raise serializers.ValidationError("near must be lon,lat in degrees, e.g. 102.648,25.025") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise serializers.ValidationError("near is outside lon −180…180 / lat −90…90")
+        return Point(lon, lat, srid=4326)
+
+    def validate(self, data):
+        if not any(k in data for k in ("kiosk", "community", "grid", "building")):
+            raise serializers.ValidationError("narrow the search with kiosk, community, grid or building")
+        for low, high in (("rent_min", "rent_max"), ("area_min", "area_max"), ("floor_min", "floor_max")):
+            if low in data and high in data and data[low] > data[high]:
+                raise serializers.ValidationError({low: f"{low} is above {high}"})
+        return data
+
+
+class RoomResult(serializers.Serializer):
+    id = serializers.IntegerField()
+    building = serializers.CharField(source="building.code")
+    address = serializers.CharField(source="building.address")
+    lon = serializers.SerializerMethodField()
+    lat = serializers.SerializerMethodField()
+    grid = serializers.CharField(source="building.grid.code", default=None)
+    grid_name = serializers.CharField(source="building.grid.name", default=None)
+    floor = serializers.IntegerField()
+    number = serializers.CharField()
+    area_m2 = serializers.FloatField()
+    rent = serializers.IntegerField(source="rent_monthly")
+    capacity = serializers.IntegerField()
+    landlord_phone = serializers.SerializerMethodField(help_text="null unless the landlord consented to publish it")
+    distance_m = serializers.SerializerMethodField()
+    walk_m = serializers.SerializerMethodField()
+
+    def _anchor(self, room):
+        cache = self.context.setdefault("anchors", {})
+        if room.building_id not in cache:
+            cache[room.building_id] = room.building.footprint.point_on_surface
+        return cache[room.building_id]
+
+    def get_lon(self, room) -> float:
+        return round(self._anchor(room).x, 7)
+
+    def get_lat(self, room) -> float:
+        return round(self._anchor(room).y, 7)
+
+    def get_landlord_phone(self, room) -> str | None:
+        landlord = room.building.landlord
+        return landlord.public_phone if landlord else None
+
+    def get_distance_m(self, room) -> int | None:
+        d = getattr(room, "distance_m", None)
+        return None if d is None else round(d)
+
+    def get_walk_m(self, room) -> int | None:
+        d = getattr(room, "walk_m", None)
+        return None if d is None else round(d / 10) * 10
+
+
+class VacantRoomSearch(APIView):
+    """Vacant rooms with filters, sorted by distance from a kiosk (or a point), rent or area.
+
+    Answers carry an ETag; a kiosk polling with If-None-Match gets 304 until something changes.
+    """
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[SearchParams], responses=RoomResult(many=True))
+    def get(self, request):
+        params = SearchParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        query = RoomQuery(
+            rent_min=p.get("rent_min"), rent_max=p.get("rent_max"), area_min=p.get("area_min"),
+            area_max=p.get("area_max"), floor_min=p.get("floor_min"), floor_max=p.get("floor_max"),
+            near=p.get("near"), sort=p.get("sort") or "distance",
+        )
+        fields = {}
+        if "kiosk" in p:
+            kiosk = get_object_or_404(Kiosk, code=p["kiosk"])
+            fields.update(community_id=kiosk.community_id)
+            if query.near is None:
+                fields.update(near=kiosk.location)
+        if "community" in p:
+            fields.update(community_id=get_object_or_404(Community, code=p["community"]).pk)
+        if "grid" in p:
+            grid = get_object_or_404(Grid, code=p["grid"])
+            fields.update(grid_id=grid.pk, grid_level=grid.level)
+        if "building" in p:
+            fields.update(building_id=get_object_or_404(Building, code=p["building"]).pk)
+        query = RoomQuery(**{**query.__dict__, **fields})
+
+        qs = vacant_rooms(query)
+        offset, limit = p["offset"], p["limit"]
+        page = list(qs[offset:offset + limit])
+        body = {"count": qs.count(), "offset": offset, "limit": limit,
+                "results": RoomResult(page, many=True).data}
+        etag = '"' + hashlib.blake2b(json.dumps(body, sort_keys=True, default=str).encode(), digest_size=12).hexdigest() + '"'
+        if request.headers.get("If-None-Match") == etag:
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response(body)
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        return response
