@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from gis_core.api import views
 from kiosk.api import VacantRoomSearch
+from residents.api import CheckIn, CheckOut
 
 app_name = "api"
 urlpatterns = [
@@ -15,4 +16,6 @@ urlpatterns = [
     path("rooms/", views.RoomList.as_view(), name="rooms"),
     path("cameras/", views.CameraList.as_view(), name="cameras"),
     path("vacant-rooms/", VacantRoomSearch.as_view(), name="vacant-rooms"),
+    path("rooms/<int:room_id>/check-in/", CheckIn.as_view(), name="check-in"),
+    path("rooms/<int:room_id>/check-out/", CheckOut.as_view(), name="check-out"),
 ]

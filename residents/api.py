@@ -1,0 +1,80 @@
+"""Staff endpoints that let and free rooms (the kiosk card reader flow builds on these).
+
+Only authenticated staff may call them; responses carry masked identity only.
+"""
+
+from __future__ import annotations
+
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from residents import services
+from residents.ids import IdNumberError, validate_id_number
+
+
+class PersonIn(serializers.Serializer):
+    name = serializers.CharField(max_length=15)
+    id_number = serializers.CharField(min_length=18, max_length=18)
+    sex = serializers.ChoiceField(choices=["1", "2"])
+    nation_code = serializers.CharField(max_length=2, required=False, default="")
+    start_date = serializers.DateField(required=False)
+
+    def validate_id_number(self, value):
+        try:
+            return validate_id_number(value)
+        except IdNumberError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate(self, data):
+        if int(data["id_number"][16]) % 2 != (1 if data["sex"] == "1" else 0):
+            raise serializers.ValidationError({"sex": "与身份证号第 17 位不符 / does not match the ID number's 17th digit"})
+        return data
+
+
+class CheckOutIn(serializers.Serializer):
+    id_number = serializers.CharField(min_length=18, max_length=18)
+    end_date = serializers.DateField(required=False)
+
+
+def _tenancy_out(tenancy, created=None):
+    body = {"tenancy": tenancy.pk, "room": tenancy.room_id, "person": tenancy.person.id_number_masked,
+            "name": tenancy.person.name_masked, "start_date": tenancy.start_date, "end_date": tenancy.end_date}
+    if created is not None:
+        body["created"] = created
+    return body
+
+
+class CheckIn(APIView):
+    """POST /api/rooms/{id}/check-in/: link a person to a room (idempotent)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def post(self, request, room_id: int):
+        data = PersonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        try:
+            tenancy, created = services.check_in(
+                room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
+                                             nation_code=d["nation_code"]),
+                via="staff", by=request.user, start=d.get("start_date"))
+        except services.TenancyError as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(_tenancy_out(tenancy, created), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CheckOut(APIView):
+    """POST /api/rooms/{id}/check-out/: end a person's tenancy in a room."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def post(self, request, room_id: int):
+        data = CheckOutIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            tenancy = services.check_out(room_id, data.validated_data["id_number"],
+                                         end=data.validated_data.get("end_date"))
+        except services.TenancyError as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(_tenancy_out(tenancy))
