@@ -202,6 +202,10 @@ TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
 
+# --- Kiosks ------------------------------------------------------------------------------------
+KIOSK_ROTATE_SECONDS = env_int("KIOSK_ROTATE_SECONDS", 8, minimum=2)  # one vacant room per N s when idle
+KIOSK_POLL_SECONDS = env_int("KIOSK_POLL_SECONDS", 5, minimum=1)  # how often kiosks check for changes
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("gis_core.api.urls")),
     path("", include("tiles.urls")),
+    path("", include("kiosk.urls")),
 ]

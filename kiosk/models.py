@@ -2,6 +2,7 @@
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from gis_core.models import Community, Grid
@@ -18,6 +19,10 @@ class Kiosk(models.Model):
     grid = models.ForeignKey(
         Grid, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="kiosks",
         verbose_name=_("所在网格"),
+    )
+    idle_seconds = models.PositiveIntegerField(
+        _("无人操作返回时间（秒）"), default=90, validators=[MinValueValidator(5), MaxValueValidator(3600)],
+        help_text=_("无人触摸这么久后，关闭详情、回到首页并开始轮播空置房间"),
     )
 
     class Meta:

@@ -58,9 +58,23 @@ class RecordingPage:
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
-    recorder = RecordingPage(context.new_page(), live_server.url)
-    yield recorder
-    context.close()
-    assert recorder.foreign_requests() == [], "requests left for another host"
+def open_page(browser, live_server):
+    """Factory: open_page(width=…, height=…, touch=…) → a RecordingPage in a fresh context. Every
+    page opened is checked at the end of the test for requests to other hosts."""
+    opened = []
+
+    def factory(width=1280, height=800, touch=False, locale="zh-CN"):
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": height}, has_touch=touch)
+        recorder = RecordingPage(context.new_page(), live_server.url)
+        opened.append((context, recorder))
+        return recorder
+
+    yield factory
+    for context, recorder in opened:
+        context.close()
+        assert recorder.foreign_requests() == [], "requests left for another host"
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()

@@ -21,4 +21,4 @@ def building(two_grids):
     return make_building("B-1", (50, 50, 70, 65))
 
 
-from tests.browser import browser, page  # noqa: E402,F401  (fixtures for page tests)
+from tests.browser import browser, open_page, page  # noqa: E402,F401  (fixtures for page tests)

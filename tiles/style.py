@@ -49,7 +49,7 @@ def build(tilejson_url: str) -> dict:
              "filter": ["==", ["get", "level"], "grid"],
              "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 15},
              "paint": {"text-color": "#8e3b37", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
-            {"id": "meshes-label", "type": "symbol", "source": "village", "source-layer": "grid_labels", "minzoom": 16,
+            {"id": "meshes-label", "type": "symbol", "source": "village", "source-layer": "grid_labels", "minzoom": 17.5,
              "filter": ["==", ["get", "level"], "mesh"],
              "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 11},
              "paint": {"text-color": "#56616d", "text-halo-color": "#ffffff", "text-halo-width": 1.2}},

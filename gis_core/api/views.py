@@ -85,12 +85,12 @@ class GridList(generics.ListAPIView):
 
 
 class BuildingList(generics.ListAPIView):
-    """Buildings as GeoJSON with room and vacancy counts; filter with ?grid=<grid or mesh code>."""
+    """Buildings as GeoJSON with room and vacancy counts; filter with ?grid=<grid or mesh code> or ?code=."""
 
     permission_classes = [permissions.AllowAny]
     serializer_class = s.BuildingSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("grid", str)])
+    @extend_schema(parameters=[OpenApiParameter("grid", str), OpenApiParameter("code", str)])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -98,6 +98,8 @@ class BuildingList(generics.ListAPIView):
         qs = Building.objects.select_related("grid", "mesh", "landlord").order_by("code")
         if code := self.request.query_params.get("grid"):
             qs = qs.in_grid(get_object_or_404(Grid, code=code))
+        if code := self.request.query_params.get("code"):
+            qs = qs.filter(code=code)
         return qs
 
 
