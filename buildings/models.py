@@ -250,7 +250,12 @@ class Room(models.Model):
         indexes = [
             GistIndex(fields=["shape_3857"], name="room_s3857_gist"),
             models.Index(fields=["status", "building"], name="room_status_building"),
-            models.Index(fields=["building"], condition=Q(status="vacant"), name="room_vacant_partial"),
+            # A building's vacant rooms with what search filters on, answered from the index alone.
+            models.Index(fields=["building"], include=["rent_monthly", "area_m2", "floor"],
+                         condition=Q(status="vacant"), name="room_vacant_cover"),
+            # Vacant-room search sorted by rent or area walks these in order (kiosk/search.py).
+            models.Index(fields=["rent_monthly", "id"], condition=Q(status="vacant"), name="room_vacant_rent"),
+            models.Index(fields=["area_m2", "id"], condition=Q(status="vacant"), name="room_vacant_area"),
         ]
 
     def __str__(self):

@@ -46,6 +46,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Server-side parameter binding lets psycopg prepare statements run repeatedly on a connection
 # (after 5 runs): the tile query is parsed and planned once per connection, not per tile.
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+# Request-path queries take milliseconds: starting parallel workers for them costs 10–20 ms more,
+# and JIT-compiling a query whose estimated cost looks high costs tens of milliseconds per request.
+DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0 -c jit=off")
 DATABASES["default"]["TEST"] = {"NAME": env_str("GIS_TEST_DB_NAME", "test_gis")}
 
 INSTALLED_APPS = [

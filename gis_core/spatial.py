@@ -47,6 +47,14 @@ class GeographyDistance(Func):
         super().__init__(AsGeography(a), AsGeography(b), **extra)
 
 
+class KnnDistance(Func):
+    """`a <-> b`: distance between two geometries that ORDER BY answers from a GiST index (KNN)."""
+
+    template = "%(expressions)s"
+    arg_joiner = " <-> "
+    output_field = FloatField()
+
+
 class PointOnSurface(Func):
     """A point guaranteed to lie inside the geometry (unlike a centroid of an L-shaped footprint)."""
 

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from buildings.models import Building
 from gis_core.models import Community, Grid
 from kiosk.models import Kiosk
-from kiosk.search import SORTS, RoomQuery, vacant_rooms
+from kiosk.search import SORTS, RoomQuery, count_vacant, search
 
 MAX_LIMIT = 100
 
@@ -55,45 +55,29 @@ class SearchParams(serializers.Serializer):
 
 
 class RoomResult(serializers.Serializer):
+    """One row of kiosk.search.search() (a dict)."""
+
     id = serializers.IntegerField()
-    building = serializers.CharField(source="building.code")
-    address = serializers.CharField(source="building.address")
-    lon = serializers.SerializerMethodField()
-    lat = serializers.SerializerMethodField()
-    grid = serializers.CharField(source="building.grid.code", default=None)
-    grid_name = serializers.CharField(source="building.grid.name", default=None)
+    building = serializers.CharField()
+    address = serializers.CharField()
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+    grid = serializers.CharField(allow_null=True)
+    grid_name = serializers.CharField(allow_null=True)
     floor = serializers.IntegerField()
     number = serializers.CharField()
     area_m2 = serializers.FloatField()
-    rent = serializers.IntegerField(source="rent_monthly")
+    rent = serializers.IntegerField()
     capacity = serializers.IntegerField()
-    landlord_phone = serializers.SerializerMethodField(help_text="null unless the landlord consented to publish it")
+    landlord_phone = serializers.CharField(allow_null=True, help_text="null unless the landlord consented to publish it")
     distance_m = serializers.SerializerMethodField()
     walk_m = serializers.SerializerMethodField()
 
-    def _anchor(self, room):
-        cache = self.context.setdefault("anchors", {})
-        if room.building_id not in cache:
-            cache[room.building_id] = room.building.footprint.point_on_surface
-        return cache[room.building_id]
+    def get_distance_m(self, row) -> int | None:
+        return None if row["distance_m"] is None else round(row["distance_m"])
 
-    def get_lon(self, room) -> float:
-        return round(self._anchor(room).x, 7)
-
-    def get_lat(self, room) -> float:
-        return round(self._anchor(room).y, 7)
-
-    def get_landlord_phone(self, room) -> str | None:
-        landlord = room.building.landlord
-        return landlord.public_phone if landlord else None
-
-    def get_distance_m(self, room) -> int | None:
-        d = getattr(room, "distance_m", None)
-        return None if d is None else round(d)
-
-    def get_walk_m(self, room) -> int | None:
-        d = getattr(room, "walk_m", None)
-        return None if d is None else round(d / 10) * 10
+    def get_walk_m(self, row) -> int | None:
+        return None if row["walk_m"] is None else round(row["walk_m"] / 10) * 10
 
 
 class VacantRoomSearch(APIView):
@@ -127,12 +111,11 @@ class VacantRoomSearch(APIView):
             fields.update(grid_id=grid.pk, grid_level=grid.level)
         if "building" in p:
             fields.update(building_id=get_object_or_404(Building, code=p["building"]).pk)
-        query = RoomQuery(**{**query.__dict__, **fields})
+        query = query.replace(**fields)
 
-        qs = vacant_rooms(query)
         offset, limit = p["offset"], p["limit"]
-        page = list(qs[offset:offset + limit])
-        body = {"count": qs.count(), "offset": offset, "limit": limit,
+        page = search(query, offset=offset, limit=limit)
+        body = {"count": count_vacant(query), "offset": offset, "limit": limit,
                 "results": RoomResult(page, many=True).data}
         etag = '"' + hashlib.blake2b(json.dumps(body, sort_keys=True, default=str).encode(), digest_size=12).hexdigest() + '"'
         if request.headers.get("If-None-Match") == etag:

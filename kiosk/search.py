@@ -1,34 +1,36 @@
 """Vacant-room search for kiosks, building QR pages and phones: the domain query, no HTTP.
 
 Rooms are found through their building: community, grid or building narrow the search (a kiosk
-always searches its own community), then rent, area and floor ranges; results are ordered by
-distance from a point (the kiosk) using the GiST index of the buildings' EPSG:3857 footprints
-(`<->`), by rent or by area. Distances are metres on the ellipsoid between the point and the
-building, and walking distance is that times a detour factor: there is no alley network yet, and
-in a grid of 2–4 m alleys the walk is about a quarter longer than the straight line.
+always searches its own community), then rent, area and floor ranges.
+
+The query must stay fast at city scale (millions of rooms), where one community alone can have
+tens of thousands of vacant rooms. So it never collects all matches to sort them:
+
+* by distance (the kiosk's default): buildings stream out of the GiST index of their EPSG:3857
+  footprints in KNN order (`<->`), each building's vacant rooms are joined LATERAL in floor and
+  number order, and the scan stops once a page is full;
+* by rent or area: the partial indexes `room_vacant_rent` / `room_vacant_area` (vacant rooms only)
+  are walked in order, keeping the rooms whose building is in scope.
+
+Distances are metres on the ellipsoid between the point and the building's anchor point (a point
+inside its footprint). Walking distance is that times a detour factor: there is no alley network
+yet, and through 2–4 m alleys the walk is about a quarter longer than the straight line.
+
+Counting uses the buildings' trigger-kept vacancy counters when no room-level filter applies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from django.contrib.gis.db.models import PointField
-from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Point
-from django.db.models import F, FloatField, Func, Value
-
-from buildings.models import Room
-from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyDistance, PointOnSurface
+from django.db import connection
+from psycopg import sql
 
 WALK_DETOUR = 1.25
-
-
-class KnnDistance(Func):
-    """`a <-> b`: index-assisted (KNN) distance ordering between two EPSG:3857 geometries."""
-
-    template = "%(expressions)s"
-    arg_joiner = " <-> "
-    output_field = FloatField()
+SORTS = {"distance", "rent", "-rent", "area", "-area"}
+_ROOM_ORDER = {"rent": "r.rent_monthly, r.id", "-rent": "r.rent_monthly DESC, r.id DESC",
+               "area": "r.area_m2, r.id", "-area": "r.area_m2 DESC, r.id DESC"}
 
 
 @dataclass(frozen=True)
@@ -46,34 +48,109 @@ class RoomQuery:
     near: Point | None = None
     sort: str = "distance"
 
+    def replace(self, **changes) -> RoomQuery:
+        return RoomQuery(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
-SORTS = {"distance", "rent", "-rent", "area", "-area"}
+    @property
+    def room_filtered(self) -> bool:
+        return any(v is not None for v in (self.rent_min, self.rent_max, self.area_min, self.area_max,
+                                            self.floor_min, self.floor_max))
 
 
-def vacant_rooms(q: RoomQuery):
-    """A queryset of vacant rooms matching `q`, with building, grid and landlord selected and,
-    when `near` is given, `distance_m` and `walk_m` annotated."""
-    qs = Room.objects.vacant().select_related("building__grid", "building__landlord")
+def _building_scope(q: RoomQuery) -> tuple[list[sql.Composable], list]:
+    where, params = [], []
     if q.building_id is not None:
-        qs = qs.filter(building_id=q.building_id)
+        where.append(sql.SQL("b.id = %s"))
+        params.append(q.building_id)
     if q.community_id is not None:
-        qs = qs.filter(building__community_id=q.community_id)
+        where.append(sql.SQL("b.community_id = %s"))
+        params.append(q.community_id)
     if q.grid_id is not None:
-        qs = qs.filter(**{("building__mesh_id" if q.grid_level == "mesh" else "building__grid_id"): q.grid_id})
-    for field, lookup, value in (
-        ("rent_monthly", "gte", q.rent_min), ("rent_monthly", "lte", q.rent_max),
-        ("area_m2", "gte", q.area_min), ("area_m2", "lte", q.area_max),
-        ("floor", "gte", q.floor_min), ("floor", "lte", q.floor_max),
-    ):
+        where.append(sql.SQL("b.mesh_id = %s" if q.grid_level == "mesh" else "b.grid_id = %s"))
+        params.append(q.grid_id)
+    return where, params
+
+
+def _room_filters(q: RoomQuery) -> tuple[list[sql.Composable], list]:
+    where, params = [sql.SQL("r.status = 'vacant'")], []
+    for column, op, value in (("rent_monthly", ">=", q.rent_min), ("rent_monthly", "<=", q.rent_max),
+                              ("area_m2", ">=", q.area_min), ("area_m2", "<=", q.area_max),
+                              ("floor", ">=", q.floor_min), ("floor", "<=", q.floor_max)):
         if value is not None:
-            qs = qs.filter(**{f"{field}__{lookup}": value})
+            where.append(sql.SQL("r.{} {} %s").format(sql.Identifier(column), sql.SQL(op)))
+            params.append(value)
+    return where, params
+
+
+# What a result shows; the anchor point and distances are computed for the page's rows only.
+_SELECT = sql.SQL("""
+    r.id, r.floor, r.number, r.area_m2::float8 AS area_m2, r.rent_monthly::int AS rent, r.capacity,
+    b.code AS building, b.address, g.code AS grid, g.name AS grid_name,
+    CASE WHEN l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '' THEN l.phone END AS landlord_phone,
+    ST_X(ST_PointOnSurface(b.footprint)) AS lon, ST_Y(ST_PointOnSurface(b.footprint)) AS lat""")
+_JOINS = sql.SQL("""
+    LEFT JOIN gis_core_grid g ON g.id = b.grid_id
+    LEFT JOIN buildings_landlord l ON l.id = b.landlord_id""")
+
+
+def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
+    """One page of vacant rooms as dicts (see _SELECT), with distance_m/walk_m when `near` is set."""
+    b_where, b_params = _building_scope(q)
+    r_where, r_params = _room_filters(q)
+    distance = sql.SQL(", NULL::float8 AS distance_m")
+    d_params: list = []
     if q.near is not None:
-        here = Value(q.near, output_field=PointField(srid=STORAGE_SRID))
-        qs = qs.annotate(distance_m=GeographyDistance(PointOnSurface("building__footprint"), here))
-        qs = qs.annotate(walk_m=F("distance_m") * WALK_DETOUR)
-    order = {
-        "distance": (KnnDistance(F("building__footprint_3857"), Transform(Value(q.near, output_field=PointField(srid=STORAGE_SRID)), WEB_MERCATOR_SRID))
-                     if q.near is not None else "building__code",),
-        "rent": ("rent_monthly",), "-rent": ("-rent_monthly",), "area": ("area_m2",), "-area": ("-area_m2",),
-    }[q.sort]
-    return qs.order_by(*order, "building_id", "floor", "number")
+        distance = sql.SQL(", ST_Distance(ST_PointOnSurface(b.footprint)::geography, "
+                           "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) AS distance_m")
+        d_params = [q.near.x, q.near.y]
+
+    parts = {"select": _SELECT, "distance": distance, "joins": _JOINS,
+             "b_where": sql.SQL(" AND ").join(b_where or [sql.SQL("TRUE")]),
+             "r_where": sql.SQL(" AND ").join(r_where)}
+    if q.sort == "distance" and q.near is not None:
+        query = sql.SQL("""
+            SELECT {select}{distance}
+              FROM (SELECT b.*, b.footprint_3857 <-> ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 3857) AS knn
+                      FROM buildings_building b
+                     WHERE b.vacant_count > 0 AND {b_where}
+                     ORDER BY knn) b
+              CROSS JOIN LATERAL (SELECT * FROM buildings_room r WHERE r.building_id = b.id AND {r_where}) r
+              {joins}
+             ORDER BY b.knn, b.id, r.floor, r.number
+             LIMIT %s OFFSET %s""").format(**parts)
+        params = [*d_params, q.near.x, q.near.y, *b_params, *r_params, limit, offset]
+    else:
+        query = sql.SQL("""
+            SELECT {select}{distance}
+              FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id
+              {joins}
+             WHERE {r_where} AND {b_where}
+             ORDER BY {order}
+             LIMIT %s OFFSET %s""").format(order=sql.SQL(_ROOM_ORDER.get(q.sort, "b.code, r.floor, r.number")),
+                                           **parts)
+        params = [*d_params, *r_params, *b_params, limit, offset]
+    with connection.cursor() as cur:
+        cur.execute(query.as_string(cur.connection), params)
+        columns = [c.name for c in cur.description]
+        rows = [dict(zip(columns, row)) for row in cur.fetchall()]
+    for row in rows:
+        row["walk_m"] = None if row["distance_m"] is None else row["distance_m"] * WALK_DETOUR
+    return rows
+
+
+def count_vacant(q: RoomQuery) -> int:
+    """How many rooms match. Without room-level filters this sums the buildings' vacancy counters
+    (kept by a trigger): a few thousand building rows instead of tens of thousands of rooms."""
+    b_where, b_params = _building_scope(q)
+    scope = sql.SQL(" AND ").join(b_where or [sql.SQL("TRUE")])
+    if q.room_filtered:
+        r_where, r_params = _room_filters(q)
+        query = sql.SQL("SELECT count(*) FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id"
+                        " WHERE {} AND {}").format(sql.SQL(" AND ").join(r_where), scope)
+        params = [*r_params, *b_params]
+    else:
+        query = sql.SQL("SELECT coalesce(sum(b.vacant_count), 0) FROM buildings_building b WHERE {}").format(scope)
+        params = b_params
+    with connection.cursor() as cur:
+        cur.execute(query.as_string(cur.connection), params)
+        return int(cur.fetchone()[0])
