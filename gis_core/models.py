@@ -148,6 +148,21 @@ class Grid(models.Model):
             reassign_area(old.union(self.boundary), self.community_id)
 
 
+class PlacedByLocation(models.Model):
+    """Abstract base of point features (cameras, kiosks): every save re-derives the grid they
+    stand in from their location (gis_core.assign), so it is never set by hand."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from gis_core.assign import assign_points
+
+        super().save(*args, **kwargs)
+        assign_points(type(self), [self.pk])
+        self.refresh_from_db(fields=["grid"])
+
+
 class CameraQuerySet(models.QuerySet):
     def fixed(self):
         return self.exclude(ptz_type__in=Camera.PTZ_TYPES)
@@ -159,7 +174,7 @@ class CameraQuerySet(models.QuerySet):
         return self.filter(grid=grid)
 
 
-class Camera(models.Model):
+class Camera(PlacedByLocation):
     """A surveillance camera, with what is needed to compute its field of view (see shared notes)."""
 
     class PTZType(models.IntegerChoices):
@@ -227,9 +242,3 @@ class Camera(models.Model):
     def is_ptz(self) -> bool:
         return self.ptz_type in self.PTZ_TYPES
 
-    def save(self, *args, **kwargs):
-        from gis_core.assign import assign_points
-
-        super().save(*args, **kwargs)
-        assign_points(Camera, [self.pk])
-        self.refresh_from_db(fields=["grid"])

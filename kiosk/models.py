@@ -5,11 +5,11 @@ from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.models import Community, Grid
+from gis_core.models import Community, Grid, PlacedByLocation
 from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, mercator
 
 
-class Kiosk(models.Model):
+class Kiosk(PlacedByLocation):
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="kiosks", verbose_name=_("社区"))
@@ -33,10 +33,3 @@ class Kiosk(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
-
-    def save(self, *args, **kwargs):
-        from gis_core.assign import assign_points
-
-        super().save(*args, **kwargs)
-        assign_points(Kiosk, [self.pk])
-        self.refresh_from_db(fields=["grid"])
