@@ -3,6 +3,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from buildings.admin_import import BuildingImportAdminMixin
 from buildings.models import Building, Landlord, Room
+from qrcodes.admin import print_qr_sheet, reissue_qr_codes
 
 
 class RoomInline(admin.TabularInline):
@@ -21,6 +22,7 @@ class BuildingAdmin(BuildingImportAdminMixin, LeafletGeoAdmin):
     raw_id_fields = ("landlord",)
     list_select_related = ("grid", "mesh", "landlord")
     inlines = [RoomInline]
+    actions = [reissue_qr_codes, print_qr_sheet]
 
 
 @admin.register(Room)

@@ -4,6 +4,7 @@ Production is the default: DEBUG is off unless DJANGO_DEBUG is explicitly true, 
 must be given (DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE), and ALLOWED_HOSTS is explicit.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "residents",
     "kiosk",
     "tiles",
+    "qrcodes",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +207,13 @@ TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
 
+# Origin that printed QR codes point at (scheme://host[:port]); unset = the host of the request.
+PUBLIC_BASE_URL = (env_str("GIS_PUBLIC_BASE_URL") or "").rstrip("/") or None
+if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
+    )
+
 # --- Kiosks ------------------------------------------------------------------------------------
 KIOSK_ROTATE_SECONDS = env_int("KIOSK_ROTATE_SECONDS", 8, minimum=2)  # one vacant room per N s when idle
 KIOSK_POLL_SECONDS = env_int("KIOSK_POLL_SECONDS", 5, minimum=1)  # how often kiosks check for changes
@@ -214,6 +223,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # fontTools narrates every font subset (door-plate PDFs) in some forty INFO lines.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("gis_core.api.urls")),
     path("", include("tiles.urls")),
+    path("", include("qrcodes.urls")),
     path("", include("kiosk.urls")),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from buildings.models import Room
 from gis_core.models import Grid
+from gis_core.public import public_url
 from kiosk.models import Kiosk
 
 
@@ -22,7 +23,7 @@ def _strings() -> dict[str, str]:
     """UI text for the kiosk script, in the active language."""
     return {
         "title": _("空房查询"), "here": _("您在这里"), "vacant": _("空置"), "let": _("已出租"),
-        "unavailable": _("不可出租"), "floor": _("楼"), "room": _("室"), "sqm": _("平方米"),
+        "unavailable": _("不可出租"), "floor": _("楼"), "floor_room": _("{floor}楼 · {number}室"), "sqm": _("平方米"),
         "per_month": _("元/月"), "walk": _("步行约 {m} 米"), "phone": _("房东电话"),
         "ask_hall": _("请到社区服务大厅咨询"), "persons": _("可住 {n} 人"), "any": _("不限"),
         "rent": _("租金"), "area": _("面积"), "floors": _("楼层"), "grid": _("网格"),
@@ -75,7 +76,7 @@ def room_page(request, room_id: int):
 def room_qr(request, room_id: int):
     """An SVG QR code of the room's phone page (absolute URL)."""
     get_object_or_404(Room, pk=room_id)
-    url = request.build_absolute_uri(reverse("kiosk:room", args=[room_id]))
+    url = public_url(reverse("kiosk:room", args=[room_id]), request)
     out = io.BytesIO()
     # A standalone SVG (with its namespace), so an <img> can show it; quiet zone of 2 modules.
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, dark="#1d2733", xmldecl=False)

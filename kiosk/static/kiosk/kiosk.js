@@ -98,7 +98,7 @@ function roomCard(r, i) {
     : `<div class="phone ask">${T.ask_hall}</div>`;
   li.innerHTML = `
     <div><div class="addr">${shortAddress(r.address)}</div>
-      <div class="meta">${r.floor}${T.floor} · ${r.number}${T.room} · ${r.area_m2} ${T.sqm} · ${fmt(T.persons, {n: r.capacity})}</div>
+      <div class="meta">${fmt(T.floor_room, {floor: r.floor, number: r.number})} · ${r.area_m2} ${T.sqm} · ${fmt(T.persons, {n: r.capacity})}</div>
       <div class="meta">${fmt(T.walk, {m: r.walk_m})}</div>${phone}</div>
     <div><div class="rent">${r.rent}<small> ${T.per_month}</small></div>
       <img class="qr" alt="QR" loading="lazy" src="${cfg.roomQr.replace("{id}", r.id)}"><div class="qrcap">${T.scan}</div></div>`;
@@ -174,7 +174,7 @@ function showRoom(r) {
   const phone = r.landlord_phone ? `${T.phone}: ${r.landlord_phone}` : T.ask_hall;
   openSheet(`<h2>${r.address}</h2><div class="detail" data-room="${r.id}">
     <div><div class="rent">${r.rent} ${T.per_month}</div>
-      <div>${r.floor}${T.floor} · ${r.number}${T.room} · ${r.area_m2} ${T.sqm}</div>
+      <div>${fmt(T.floor_room, {floor: r.floor, number: r.number})} · ${r.area_m2} ${T.sqm}</div>
       <div>${fmt(T.persons, {n: r.capacity})} · ${fmt(T.walk, {m: r.walk_m})}</div><div>${phone}</div></div>
     <div><img class="qr" alt="QR" src="${cfg.roomQr.replace("{id}", r.id)}"><div class="qrcap">${T.scan}</div></div></div>`);
 }
