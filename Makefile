@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-search deps-test
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -22,6 +22,7 @@ help:
 	@echo "make dev    like run, with Django's development server and DEBUG on"
 	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
+	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
 
 deps:
@@ -88,6 +89,9 @@ test: deps-test venv db messages
 
 bench-seed: venv db
 	$(PY) bench/seed.py
+
+bench-tiles: venv db
+	$(PY) bench/tiles/run.py
 
 bench-search: venv db
 	$(PY) bench/vacant_search.py

@@ -88,18 +88,21 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def rss_bytes(pids: list[int]) -> int:
-    total = 0
+def memory_bytes(pids: list[int]) -> tuple[int, int]:
+    """(RSS, PSS) summed over these processes. RSS counts pages that forked workers share with
+    their master once per process; PSS splits each shared page between its sharers."""
+    rss = pss = 0
     for p in pids:
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+        except OSError:  # the process has just exited
             pass
-    return total
+    return rss, pss
 
 
 class Server:
@@ -114,7 +117,7 @@ class Server:
         # Own session/process group: stopping it reaches gunicorn/uvicorn workers and nothing else.
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        self.peak_rss = 0
+        self.peak_rss = self.peak_pss = 0
         self._sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -126,11 +129,13 @@ class Server:
     def _sample(self) -> None:
         while self.proc.poll() is None:
             if self._sampling.is_set():
-                self.peak_rss = max(self.peak_rss, rss_bytes(tree(self.proc.pid)))
-            time.sleep(0.1)
+                rss, pss = memory_bytes(tree(self.proc.pid))
+                self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            time.sleep(0.2)
 
     def reset_peak(self) -> None:
-        self.peak_rss = rss_bytes(tree(self.proc.pid))
+        """Start (or restart) tracking the peak memory of the server's processes."""
+        self.peak_rss, self.peak_pss = memory_bytes(tree(self.proc.pid))
         self._sampling.set()
 
     def wait_ready(self, timeout: float = 60) -> None:

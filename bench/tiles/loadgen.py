@@ -2,10 +2,11 @@
 
 Both take the same list of *sets* (one set = what one tile costs a client: one request to a
 server that combines layers, one request per layer otherwise; one SQL statement for the floor)
-and replay it once in order, up to a time limit, with 1 or 8 concurrent connections.
+and replay it in order, cycling through it up to `passes` times, until a time limit, with 1 or 8
+concurrent connections.
 
 Each measurement returns the same record:
-    sets, requests, elapsed_s          work done and wall time
+    sets, requests, elapsed_s          work done and wall time; passes = sets ÷ list length
     sets_per_s, requests_per_s         throughput
     set_ms {p50, p95, mean}            latency of a whole set (one connection only: sequential)
     request_ms {p50, p95, …}           latency of single requests (wrk's own timing)
@@ -48,11 +49,11 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[rank - 1]
 
 
-def _summary(sets: int, requests: int, elapsed: float, set_ms: list[float], request_ms: dict,
+def _summary(sets: float, requests: int, elapsed: float, set_ms: list[float], request_ms: dict,
              status: dict, errors: dict, list_sets: int, list_requests: int, body_bytes: int) -> dict:
     return {
         "sets": sets, "requests": requests, "elapsed_s": round(elapsed, 3),
-        "list_sets": list_sets, "list_requests": list_requests, "complete": requests >= list_requests,
+        "list_sets": list_sets, "list_requests": list_requests, "passes": round(sets / list_sets, 2),
         "sets_per_s": round(sets / elapsed, 1) if elapsed else None,
         "requests_per_s": round(requests / elapsed, 1) if elapsed else None,
         "set_ms": {"p50": _r(percentile(set_ms, 50)), "p95": _r(percentile(set_ms, 95)),
@@ -65,11 +66,15 @@ def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
 
-def run_wrk(base_url: str, sets: list[list[str]], connections: int, seconds: float, tag: str) -> dict:
-    """Replay these request sets against base_url once (or until `seconds`) with wrk."""
+def run_wrk(base_url: str, sets: list[list[str]], connections: int, seconds: float, tag: str,
+            passes: int = 1) -> dict:
+    """Replay these request sets against base_url, `passes` times over (or until `seconds`), with wrk."""
     WORK.mkdir(parents=True, exist_ok=True)
     list_file = WORK / f"wrk-{tag}.txt"
-    list_file.write_text("".join(f"{i} {path}\n" for i, paths in enumerate(sets) for path in paths))
+    n = len(sets)
+    with list_file.open("w") as f:
+        for k in range(passes):  # set numbers go on across passes: number % n is the list index
+            f.writelines(f"{k * n + i} {path}\n" for i, paths in enumerate(sets) for path in paths)
     list_requests = sum(len(s) for s in sets)
     argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
             "-s", str(LUA), base_url]
@@ -82,24 +87,32 @@ def run_wrk(base_url: str, sets: list[list[str]], connections: int, seconds: flo
     requests = raw["requests"]
     # Sets completed: exact with one connection; with more, requests are interleaved, so count
     # whole sets' worth of requests (every set of a list has about the same number of requests).
-    sets_done = raw["sets"] if connections == 1 else requests * len(sets) / list_requests
+    sets_done = raw["sets"] if connections == 1 else requests * n / list_requests
     elapsed = raw["elapsed_s"] or raw["duration_s"]
-    return _summary(round(sets_done, 1), requests, elapsed, raw["set_latency_ms"],
-                    {k: round(v, 3) for k, v in raw["request_latency_ms"].items()},
-                    {str(k): v for k, v in raw["status"].items()}, raw["socket_errors"],
-                    len(sets), list_requests, raw["body_bytes"])
+    per_set = raw["sets_done"]
+    result = _summary(round(sets_done, 1), requests, elapsed, [ms for _, ms, _, _ in per_set],
+                      {k: round(v, 3) for k, v in raw["request_latency_ms"].items()},
+                      {str(k): v for k, v in raw["status"].items()}, raw["socket_errors"],
+                      len(sets), list_requests, raw["body_bytes"])
+    result["wrk_request_ms"] = result.pop("request_ms")
+    if connections == 1:  # [list index, ms, status, bytes]: exact only when sequential
+        result["per_set"] = [[i % n, ms, st, b] for i, ms, st, b in per_set]
+    return result
 
 
-def run_sql(dsn: str, statements: list[tuple[str, list]], connections: int, seconds: float) -> dict:
-    """The floor: run these (query, params) once in order (or until `seconds`) through psycopg,
-    prepared, one persistent connection per client thread."""
+def run_sql(dsn: str, statements: list[tuple[str, list]], connections: int, seconds: float,
+            passes: int = 1, options: str = "") -> dict:
+    """The floor: run these (query, params) in order, `passes` times over (or until `seconds`),
+    through psycopg, prepared, one persistent connection per client thread, with the session
+    settings (`options`, e.g. "-c jit=off") that our server's connections get."""
     lock = threading.Lock()
-    cursor = iter(range(len(statements)))
-    latencies: list[float] = []
+    cursor = iter(range(len(statements) * passes))
+    latencies: list[tuple[int, float, int, int]] = []  # (index, ms, 200 or 204 if empty, bytes)
     body_bytes = [0]
     deadline = [0.0]
     errors: list[str] = []
-    conns = [psycopg.connect(dsn, autocommit=True, prepare_threshold=0) for _ in range(connections)]
+    conns = [psycopg.connect(dsn, autocommit=True, prepare_threshold=0, options=options)
+             for _ in range(connections)]
 
     def client(conn) -> None:
         mine, size = [], 0
@@ -109,11 +122,13 @@ def run_sql(dsn: str, statements: list[tuple[str, list]], connections: int, seco
                     i = next(cursor, None)
                 if i is None:
                     break
-                query, params = statements[i]
+                query, params = statements[i % len(statements)]
                 started = time.perf_counter()
                 row = conn.execute(query, params, prepare=True).fetchone()
-                mine.append((time.perf_counter() - started) * 1000)
-                size += len(row[0]) if row and row[0] else 0
+                ms = (time.perf_counter() - started) * 1000
+                nbytes = len(row[0]) if row and row[0] else 0
+                mine.append((i % len(statements), ms, 200 if nbytes else 204, nbytes))
+                size += nbytes
         except Exception as exc:  # reported, and the measurement is marked incomplete
             errors.append(repr(exc))
         with lock:
@@ -133,10 +148,14 @@ def run_sql(dsn: str, statements: list[tuple[str, list]], connections: int, seco
         for c in conns:
             c.close()
     n = len(latencies)
-    req = {"p50": _r(percentile(latencies, 50)), "p95": _r(percentile(latencies, 95)),
-           "p99": _r(percentile(latencies, 99)), "max": _r(max(latencies, default=None))}
-    result = _summary(n, n, elapsed, latencies, req, {"ok": n}, {"exceptions": errors[:3]},
+    ms = [m for _, m, _, _ in latencies]
+    status = {"200": sum(1 for *_, st, _b in latencies if st == 200)}
+    status["204"] = n - status["200"]
+    result = _summary(n, n, elapsed, ms, {}, status, {"exceptions": errors[:3]},
                       len(statements), len(statements), body_bytes[0])
+    result.pop("request_ms")
+    if connections == 1:
+        result["per_set"] = [list(r) for r in sorted(latencies)]
     return result
 
 

@@ -1,0 +1,239 @@
+"""The servers under test: ours, django-vectortiles 1.0.2 and tipg 1.6.1, and the URLs of each.
+
+The peers live in throwaway virtualenvs under var/bench-venvs/ (ignored by git), created by the
+benchmark: they are never dependencies of the product. django-vectortiles gets the same Django,
+psycopg and gunicorn versions as our virtualenv, so only the tile code differs.
+
+Our server runs exactly as `make run` starts it in production (the gunicorn command line is read
+with `make -n run`), on a benchmark port. django-vectortiles runs under the same gunicorn command
+line, and tipg under uvicorn with the same number of worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from common import HERE, OUR_PYTHON, ROOT, VENVS, WORK, libpq, log, psql
+
+TIPG_SCHEMA = "bench_tipg"
+# What `make run` execs when its command line cannot be read (the Makefile's defaults).
+FALLBACK_FLAGS = ["--workers", "3", "--worker-class", "gthread", "--threads", "4",
+                  "--access-logfile", "-", "--forwarded-allow-ips=127.0.0.1"]
+
+
+def production_flags() -> list[str]:
+    """gunicorn's options in `make run` (read with `make -n run`), less --bind and --pid."""
+    done = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True)
+    text = done.stdout.replace("\\\n", " ")
+    line = next((ln for ln in text.splitlines() if "gunicorn" in ln and "gis_core.wsgi" in ln), None)
+    if done.returncode or line is None:
+        log("could not read the gunicorn command of `make run`; using the Makefile's defaults")
+        return list(FALLBACK_FLAGS)
+    argv = shlex.split(line)
+    argv = argv[argv.index("gis_core.wsgi:application") + 1:]
+    flags, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--bind", "-b", "--pid", "-p"):
+            skip = True
+        elif not arg.startswith(("--bind=", "--pid=")):
+            flags.append(arg)
+    return flags
+
+
+PRODUCTION_FLAGS = production_flags()
+
+
+def _flag(name: str, default: str) -> str:
+    return PRODUCTION_FLAGS[PRODUCTION_FLAGS.index(name) + 1] if name in PRODUCTION_FLAGS else default
+
+
+WORKERS = int(_flag("--workers", "1"))
+SERVER_CONFIG = (f"gunicorn {WORKERS} workers, {_flag('--worker-class', 'sync')}"
+                 + (f" × {_flag('--threads', '1')} threads" if "--threads" in PRODUCTION_FLAGS else ""))
+
+
+def session_options() -> str:
+    """The PostgreSQL session settings our server's connections get (libpq `options`, e.g.
+    "-c jit=off"): the floor and the peers get the same, so only the tile code differs."""
+    from django.conf import settings
+
+    return settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+
+
+def _settings_pairs(options: str) -> list[tuple[str, str]]:
+    return re.findall(r"-c\s*([\w.]+)=(\S+)", options)
+
+
+# --- virtualenvs --------------------------------------------------------------------------------
+
+def ensure_venv(name: str, requirements: list[str]) -> Path:
+    """var/bench-venvs/<name> with exactly these requirements (reinstalled when they change)."""
+    venv = VENVS / name
+    stamp = venv / ".bench-requirements"
+    wanted = "\n".join(requirements) + "\n"
+    if stamp.exists() and stamp.read_text() == wanted and (venv / "bin" / "python").exists():
+        return venv
+    log(f"creating virtualenv {venv} ({', '.join(requirements)})")
+    VENVS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["python3.11", "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", *requirements],
+                   check=True)
+    stamp.write_text(wanted)
+    return venv
+
+
+def _ours(package: str) -> str:
+    return f"{package}=={metadata.version(package)}"
+
+
+def dvt_requirements() -> list[str]:
+    return ["django-vectortiles==1.0.2", _ours("Django"), _ours("psycopg"), "psycopg-binary==" +
+            metadata.version("psycopg"), _ours("gunicorn"), _ours("dj-database-url")]
+
+
+TIPG_REQUIREMENTS = ["tipg==1.6.1", "uvicorn[standard]==0.54.0"]
+
+
+def installed_versions(venv: Path, packages: list[str]) -> dict[str, str]:
+    code = ("import json, sys\nfrom importlib import metadata\n"
+            "print(json.dumps({p: metadata.version(p) for p in sys.argv[1:]}))")
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", code, *packages], capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out)
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+@dataclass
+class ServerSpec:
+    key: str  # ours, ours-file, ours-locmem, dvt, tipg
+    label: str
+    port: int
+    argv: list[str]
+    env: dict[str, str]
+    health_path: str
+    cwd: Path
+    map_paths: Callable  # (z, x, y) -> list of request paths for one map tile
+    buildings_path: Callable  # (z, x, y) -> request path of the buildings layer alone
+    config: str  # what the report says about how it ran
+    overhead_path: str  # a request that runs no SQL: the server's fixed cost per request
+
+
+def gunicorn_argv(gunicorn: Path, app: str, port: int) -> list[str]:
+    # The `make run` command line on a benchmark port; its access log goes to the server's log file.
+    return [str(gunicorn), app, "--bind", f"127.0.0.1:{port}", *PRODUCTION_FLAGS]
+
+
+def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) -> ServerSpec:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    server_env = {**env, "DATABASE_URL": url, "TILE_CACHE": cache, "GIS_VAR_DIR": str(var_dir)}
+    return ServerSpec(
+        key="ours" if cache == "none" else f"ours-{cache}",
+        label="ours" + ("" if cache == "none" else f", cached ({cache})"), port=port,
+        argv=gunicorn_argv(ROOT / ".venv" / "bin" / "gunicorn", "gis_core.wsgi:application", port),
+        env=server_env, health_path="/tiles/0/0/0.mvt", cwd=ROOT,
+        map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
+        buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
+        config=f"`make run`: {SERVER_CONFIG}; TILE_CACHE={cache}",
+        overhead_path="/tiles/0/0/0.mvt",  # z0: no layer is shown, 204 without a query
+    )
+
+
+def dvt(env: dict[str, str], url: str, port: int, layers: list) -> ServerSpec:
+    venv = ensure_venv("dvt", dvt_requirements())
+    server_env = {"PATH": env.get("PATH", "/usr/bin:/bin"), "BENCH_DVT_DATABASE_URL": url,
+                  "BENCH_PG_OPTIONS": session_options(),
+                  "DJANGO_SETTINGS_MODULE": "dvt_site.settings", "PYTHONPATH": str(HERE)}
+    return ServerSpec(
+        key="dvt", label="django-vectortiles 1.0.2", port=port,
+        argv=gunicorn_argv(venv / "bin" / "gunicorn", "dvt_site.wsgi:application", port),
+        env=server_env, health_path="/buildings/0/0/0", cwd=HERE,
+        map_paths=lambda z, x, y: [f"/all/{z}/{x}/{y}"],
+        buildings_path=lambda z, x, y: f"/buildings/{z}/{x}/{y}",
+        config=f"same gunicorn command ({SERVER_CONFIG}); one MVTView of all layers (a query per layer), "
+               "GZipMiddleware, persistent connections",
+        overhead_path="/buildings/0/0/0",  # below the layer's zooms: 204 without a query
+    )
+
+
+def _tipg_sortby(order_by: str) -> str | None:
+    m = re.fullmatch(r"t\.(\w+)(\s+DESC)?", order_by.strip(), re.IGNORECASE)
+    if not m:
+        return None
+    return ("-" if m.group(2) else "") + m.group(1)
+
+
+def tipg_path(layer, z: int, x: int, y: int) -> str:
+    """One layer of one tile from tipg, asking for what our layer sends at this zoom."""
+    params = [f"geom-column={layer.geometry_for(z)}", "properties=" + ",".join(["id", *layer.fields])]
+    cap = layer.cap_for(z)
+    if cap:
+        params.append(f"limit={cap}")
+        sortby = _tipg_sortby(layer.order_by) if layer.order_by else None
+        if sortby:
+            params.append(f"sortby={sortby}")
+    return f"/collections/{TIPG_SCHEMA}.{layer.name}/tiles/WebMercatorQuad/{z}/{x}/{y}?" + "&".join(params)
+
+
+def tipg_views_sql(layers: list) -> str:
+    """One view per public layer in schema bench_tipg, over the same tables, with the same
+    attribute expressions, joins and filters as tiles/layers.py, and every geometry column the
+    layer uses (tipg picks one per request with geom-column). PostgreSQL inlines the views, so
+    the queries read the tables and their GiST indexes directly."""
+    statements = [f'DROP SCHEMA IF EXISTS "{TIPG_SCHEMA}" CASCADE', f'CREATE SCHEMA "{TIPG_SCHEMA}"']
+    for layer in layers:
+        columns = ["t.id"] + [f'{expr} AS "{name}"' for name, (expr, _type) in layer.fields.items()]
+        columns += [f't."{col}"' for col in dict.fromkeys(col for _, col in layer.geometry)]
+        where = f" WHERE {layer.where}" if layer.where else ""
+        statements.append(f'CREATE VIEW "{TIPG_SCHEMA}"."{layer.name}" AS SELECT {", ".join(columns)}'
+                          f' FROM "{layer.table}" t {layer.join}{where}')
+    return ";\n".join(statements)
+
+
+def tipg(env: dict[str, str], url: str, port: int, layers: list) -> ServerSpec:
+    venv = ensure_venv("tipg", TIPG_REQUIREMENTS)
+    psql(url, tipg_views_sql(layers))
+    by_name = {layer.name: layer for layer in layers}
+    # asyncpg takes unknown DSN query parameters as session settings.
+    settings_query = "&".join(f"{k}={v}" for k, v in _settings_pairs(session_options()))
+    server_env = {
+        "PATH": env.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": libpq(url) + (f"?{settings_query}" if settings_query else ""),
+        "TIPG_DB_SCHEMAS": json.dumps([TIPG_SCHEMA]),
+        "TIPG_SET_MVT_LAYERNAME": "true",  # layers named like ours, not "default"
+        "TIPG_TILE_RESOLUTION": "4096", "TIPG_TILE_BUFFER": "64",  # as tiles/layers.py
+        "TIPG_MAX_FEATURES_PER_TILE": "1000000",  # our uncapped layers stay uncapped
+        # Extents are only for the catalog pages; computing them at start-up scans the tables.
+        "TIPG_DB_SPATIAL_EXTENT": "false", "TIPG_DB_DATETIME_EXTENT": "false",
+    }
+    argv = [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(WORKERS)]
+    return ServerSpec(
+        key="tipg", label="tipg 1.6.1", port=port, argv=argv, env=server_env, health_path="/healthz", cwd=WORK,
+        map_paths=lambda z, x, y: [tipg_path(layer, z, x, y) for layer in layers if layer.serves(z)],
+        buildings_path=lambda z, x, y: tipg_path(by_name["buildings"], z, x, y),
+        config=f"uvicorn {WORKERS} workers (uvloop, httptools), asyncpg pool, one request per layer, "
+               "layers as views in schema bench_tipg",
+        overhead_path="/healthz",  # tipg queries for any tile; its health check is its cheapest route
+    )
+
+
+def venv_report() -> dict:
+    out = {}
+    for name, pkgs in (("dvt", ["django-vectortiles", "Django", "psycopg", "gunicorn"]),
+                       ("tipg", ["tipg", "uvicorn", "asyncpg", "fastapi"])):
+        venv = VENVS / name
+        if (venv / "bin" / "python").exists():
+            out[name] = installed_versions(venv, pkgs)
+    out["ours"] = {p: metadata.version(p) for p in ("Django", "psycopg", "gunicorn")}
+    out["python"] = subprocess.run([OUR_PYTHON, "-V"], capture_output=True, text=True).stdout.strip()
+    return out
