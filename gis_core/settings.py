@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kiosk",
     "tiles",
     "qrcodes",
+    "accounts",
 ]
 
 MIDDLEWARE = [

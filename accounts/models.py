@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role  # noqa: F401  (re-exported: accounts.models.Role)
+
+
+class StaffProfile(models.Model):
+    """The scope of a staff account's roles: which landlord it is, which grids it serves."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile",
+                                verbose_name=_("用户"))
+    landlord = models.OneToOneField("buildings.Landlord", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="account", verbose_name=_("房东"),
+                                    help_text=_("房东角色：此账户代表的房东 / for the landlord role"))
+    grids = models.ManyToManyField("gis_core.Grid", blank=True, related_name="workers", verbose_name=_("负责网格"),
+                                   help_text=_("网格员角色：负责的网格（含其网眼）/ for the grid-worker role"))
+
+    class Meta:
+        verbose_name = _("工作人员档案")
+        verbose_name_plural = _("工作人员档案")
+
+    def __str__(self):
+        return str(self.user)
