@@ -25,6 +25,15 @@ class Kiosk(PlacedByLocation):
         help_text=_("无人触摸这么久后，关闭详情、回到首页并开始轮播空置房间"),
     )
 
+    class MapMode(models.TextChoices):
+        FLAT = "flat", _("轻量地图（矢量瓦片拔高）")
+        THREE_D = "3d", _("三维模型（3D Tiles）")
+
+    map_mode = models.CharField(
+        _("地图模式"), max_length=4, choices=MapMode.choices, default=MapMode.FLAT,
+        help_text=_("低配终端用轻量地图；性能足够时可用三维模型 / lighter MapLibre extrusion for low-end PCs"),
+    )
+
     class Meta:
         verbose_name = _("终端机")
         verbose_name_plural = _("终端机")
