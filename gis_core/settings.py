@@ -44,9 +44,12 @@ if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         f"DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS); got {_db_url.split(':', 1)[0]}://."
     )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Server-side parameter binding lets psycopg prepare statements run repeatedly on a connection
-# (after 5 runs): the tile query is parsed and planned once per connection, not per tile.
+# Server-side parameter binding plus prepare_threshold=1 lets psycopg prepare a statement the
+# second time a connection runs it: the tile statement of a zoom band is parsed once per
+# connection, not per tile (halves small tiles), and one-off statements are never prepared.
+# (Django passes prepare_threshold=None, i.e. never prepare, unless it is set here.)
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 1)
 # Request-path queries take milliseconds: starting parallel workers for them costs 10–20 ms more,
 # and JIT-compiling a query whose estimated cost looks high costs tens of milliseconds per request.
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0 -c jit=off")
@@ -198,9 +201,15 @@ elif _tile_cache == "none":
     _tile_backend = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 else:
     raise ImproperlyConfigured(f"TILE_CACHE={_tile_cache!r}: use file, locmem, none or a redis:// URL.")
+# Where the data is (tiles/extent.py) lives in the same shared store as the tiles. With
+# TILE_CACHE=none (no tile cache: a benchmarking mode) every process must still see the same
+# extent, so it falls back to a file store.
+_extent_backend = _tile_backend if _tile_cache != "none" else {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache" / "extent")}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1)},
+    "tiles_extent": {**_extent_backend, "TIMEOUT": None},
 }
 # Cache-Control of tiles. 0 (default): clients keep tiles but revalidate each time with the ETag
 # (a 304 costs a few bytes), so an edit shows at once; raise it for fewer requests.

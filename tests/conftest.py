@@ -22,3 +22,13 @@ def building(two_grids):
 
 
 from tests.browser import browser, open_page, page  # noqa: E402,F401  (fixtures for page tests)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tile_store():
+    """Tests share one process-wide (locmem) tile store: start each with no tiles and no extent."""
+    from django.core.cache import caches
+
+    caches["tiles"].clear()
+    caches["tiles_extent"].clear()
+    yield

@@ -483,3 +483,26 @@ def test_admin_dry_run_and_errors(client, planner, tmp_path, community):
     assert "--srid 4543" in wrong_crs.content.decode()
     assert bad_type.context["form"].errors["file"]
     assert not Building.objects.exists()
+
+
+def test_import_refreshes_the_tiles_it_touches(tmp_path, community, client, django_capture_on_commit_callbacks):
+    """Bulk writes fire no signals: the importer invalidates the old and new places itself."""
+    from tests.tiles_helpers import decode, tile_of
+
+    def tile(x_m, y_m):
+        x, y = tile_of(*lonlat(x_m, y_m), 18)
+        response = client.get(f"/tiles/18/{x}/{y}.mvt")
+        return decode(response) if response.status_code == 200 else {}
+
+    path = write_geojson(tmp_path / "survey.geojson", [polygon(20, 20, 40, 35, id=1, floors=3)])
+    assert "buildings" not in tile(30, 27)  # cached while empty
+    assert "buildings" not in tile(330, 127)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(path)
+    (pk,) = Building.objects.values_list("pk", flat=True)
+    assert pk in tile(30, 27)["buildings"]
+    write_geojson(path, [polygon(320, 120, 340, 135, id=1, floors=3)])  # moved 300 m east
+    with django_capture_on_commit_callbacks(execute=True):
+        run(path)
+    assert "buildings" not in tile(30, 27)
+    assert pk in tile(330, 127)["buildings"]

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from buildings.models import Landlord, Room
 from gis_core.models import Camera
 from kiosk.models import Kiosk
-from tests.factories import lonlat, make_building, make_grid, make_room, mrect, point, rect
+from tests.factories import lonlat, make_building, make_community, make_grid, make_room, mrect, point, rect
 from tests.tiles_helpers import decode, geometries, tile_of
 from tiles import cache as tile_cache
+from tiles import extent
 from tiles.invalidation import invalidate_buildings
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,7 @@ def test_no_tenant_data_in_any_layer(client, scene):
 
 def test_a_tile_costs_exactly_one_query_and_a_cached_tile_none(client, scene):
     url = url_at(60, 57)
+    extent.current()  # where data lies: one query per data edit, shared by every tile (tiles/extent.py)
     with CaptureQueriesContext(connection) as first:
         assert client.get(url).status_code == 200
     assert len(first) == 1, [q["sql"][:120] for q in first]
@@ -313,3 +315,44 @@ def test_fast_path_leaves_staff_layers_and_bad_paths_to_django(client, scene):
                    tile_cache.make_tile(b"x"), rendered_from=9e18)
     assert _wsgi_get(cams)[0] == 403  # cached or not, the permission check runs
     assert _wsgi_get("/tiles/19/0/0.mvt")[0] == 404
+
+
+# --- tiles away from all data: empty at once, without a query ---------------------------------
+
+
+def test_tiles_away_from_all_data_are_empty_without_a_query(client, scene):
+    extent.current()
+    for z in (12, 15, 18):
+        with CaptureQueriesContext(connection) as q:
+            response = client.get(url_at(20_000, -15_000, z=z))  # 25 km away, the next county
+        assert response.status_code == 204 and len(q) == 0, z
+    with CaptureQueriesContext(connection) as q:
+        assert client.get(url_at(60, 57, z=12)).status_code == 200
+    assert len(q) == 1
+
+
+def test_data_added_far_away_shows_in_the_next_tile(client, scene, django_capture_on_commit_callbacks):
+    far = url_at(20_000, -15_000)
+    assert client.get(far).status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        make_community(code="530112002001", name="远方社区", extent=(19_900, -15_100, 20_100, -14_900))
+        b = make_building("FAR-1", (20_000, -15_000, 20_015, -14_990))
+    assert b.pk in decode(client.get(far))["buildings"]
+
+
+def test_letting_a_room_keeps_the_extent(client, scene, django_capture_on_commit_callbacks):
+    extent.current()
+    with django_capture_on_commit_callbacks(execute=True):
+        scene["rooms"][0].status = Room.Status.LET
+        scene["rooms"][0].save()
+    # not forgotten (a tombstone would be a float): no geometry moved
+    assert isinstance(caches["tiles_extent"].get(extent.KEY), extent.DataExtent)
+
+
+def test_an_extent_computed_before_an_edit_is_not_stored(scene):
+    import time
+
+    stale = extent.DataExtent(boxes=())
+    tile_cache.invalidate([extent.KEY], store=caches["tiles_extent"])
+    assert not tile_cache.put_value(caches["tiles_extent"], extent.KEY, stale, rendered_from=time.time() - 5)
+    assert extent.current() != stale and extent.current().boxes  # recomputed from the database

@@ -52,19 +52,25 @@ def get(layer: str, z: int, x: int, y: int) -> CachedTile | None:
 def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: float) -> bool:
     """Cache a tile rendered from data read at `rendered_from` (time.time()), unless an
     invalidation committed since then; returns whether it was cached."""
-    k = key(layer, z, x, y)
-    store = _store()
+    return put_value(_store(), key(layer, z, x, y), tile, rendered_from)
+
+
+def put_value(store, k: str, value, rendered_from: float, timeout=None) -> bool:
+    """The tombstone rule for any derived value (a tile, the data extent)."""
     current = store.get(k)
     if isinstance(current, float) and current >= rendered_from:
         return False
-    store.set(k, tile)
+    if timeout is None:
+        store.set(k, value)
+    else:
+        store.set(k, value, timeout=timeout)
     return True
 
 
-def invalidate(keys: list[str]) -> None:
+def invalidate(keys: list[str], store=None) -> None:
     if keys:
         now = time.time()
-        _store().set_many({k: now for k in keys}, timeout=TOMBSTONE_SECONDS)
+        (store or _store()).set_many({k: now for k in keys}, timeout=TOMBSTONE_SECONDS)
 
 
 def clear() -> None:

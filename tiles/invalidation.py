@@ -13,6 +13,7 @@ raw SQL) fire no signal: code doing those calls `invalidate_buildings()` or `inv
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -20,7 +21,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from tiles import cache
+from tiles import cache, extent
 from tiles.layers import BUFFER, EXTENT, LAYERS, MAX_ZOOM, Layer
 
 WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
@@ -56,10 +57,49 @@ def keys_for(boxes: Iterable[Box], layers: Iterable[Layer]) -> list[str]:
     return sorted(keys)
 
 
-def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer]) -> None:
-    """Invalidate when the current transaction commits (at once outside a transaction)."""
+def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
+    """Invalidate when the current transaction commits (at once outside a transaction).
+
+    `geometry_changed`: data was added or moved, so where data lies (tiles/extent.py) changes too.
+    """
     keys = keys_for(list(boxes), list(layers))
     transaction.on_commit(lambda: cache.invalidate(keys))
+    if geometry_changed:
+        extent.forget()
+
+
+def invalidate_lonlat_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
+    """invalidate_boxes for lon/lat (EPSG:4326) extents, e.g. after a bulk import. Many boxes are
+    merged per 2 km cell first: a city-wide import names each tile once, not once per building."""
+    boxes = [_mercator_box(b) for b in boxes if b]
+    if len(boxes) > 64:
+        boxes = merge_boxes(boxes)
+    invalidate_boxes(boxes, layers, geometry_changed=geometry_changed)
+
+
+def merge_boxes(boxes: Iterable[Box], cell: float = 2000.0) -> list[Box]:
+    """Union boxes whose lower-left corner shares a cell (EPSG:3857 metres)."""
+    merged: dict[tuple[int, int], list[float]] = {}
+    for x0, y0, x1, y1 in boxes:
+        k = (math.floor(x0 / cell), math.floor(y0 / cell))
+        m = merged.get(k)
+        if m is None:
+            merged[k] = [x0, y0, x1, y1]
+        else:
+            m[0], m[1], m[2], m[3] = min(m[0], x0), min(m[1], y0), max(m[2], x1), max(m[3], y1)
+    return [tuple(m) for m in merged.values()]
+
+
+@functools.lru_cache(maxsize=1)
+def _to_mercator():
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, 3857, always_xy=True)
+
+
+def _mercator_box(box: Box) -> Box:
+    west, south, east, north = _to_mercator().transform_bounds(*box)
+    return (west, south, east, north)
 
 
 def layers_fed_by(label: str) -> list[Layer]:
@@ -126,10 +166,12 @@ def _before_save(sender, instance, **kwargs):
         instance._tiles_old_box = _box_of(old)
 
 
-def _after_save(sender, instance, **kwargs):
+def _after_save(sender, instance, created=False, **kwargs):
     field = TRACKED[sender._meta.label]
-    boxes = [getattr(instance, "_tiles_old_box", None), _current_box(instance, field)]
-    invalidate_boxes(boxes, layers_fed_by(sender._meta.label))
+    old_box = getattr(instance, "_tiles_old_box", None)
+    boxes = [old_box, _current_box(instance, field)]
+    moved = field is not None and (created or old_box is not None)
+    invalidate_boxes(boxes, layers_fed_by(sender._meta.label), geometry_changed=moved)
 
 
 def _after_delete(sender, instance, **kwargs):

@@ -6,7 +6,7 @@ import time
 
 from django.db import connection
 
-from tiles import cache
+from tiles import cache, extent
 from tiles.errors import BadTileAddress, ZoomNotServed
 from tiles.layers import MAX_ZOOM, MIN_ZOOM, Layer
 from tiles.sql import tile_params, tile_query
@@ -31,11 +31,18 @@ def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
         return bytes(cur.fetchone()[0])
 
 
+EMPTY = cache.make_tile(b"")
+
+
 def get_tile(cache_name: str, layers: tuple[Layer, ...], z: int, x: int, y: int) -> cache.CachedTile:
+    """The tile from the cache; else empty at once when it lies away from all data
+    (tiles/extent.py); else rendered by one query and cached."""
     check_address(z, x, y)
     hit = cache.get(cache_name, z, x, y)
     if hit is not None:
         return hit
+    if not extent.may_have_data(z, x, y):
+        return EMPTY
     started = time.time()
     tile = cache.make_tile(render(layers, z, x, y))
     cache.put(cache_name, z, x, y, tile, rendered_from=started)
