@@ -44,12 +44,12 @@ if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
         f"DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS); got {_db_url.split(':', 1)[0]}://."
     )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Server-side parameter binding plus prepare_threshold=1 lets psycopg prepare a statement the
-# second time a connection runs it: the tile statement of a zoom band is parsed once per
-# connection, not per tile (halves small tiles), and one-off statements are never prepared.
-# (Django passes prepare_threshold=None, i.e. never prepare, unless it is set here.)
+# Server-side parameter binding: parameters travel apart from the SQL text. Statements are NOT
+# prepared by default (Django passes prepare_threshold=None): a prepared statement may switch to
+# a generic plan, which for range filters (rent between …) can be a hundred times slower. The tile
+# statements — an index scan on the tile envelope whatever z/x/y — are prepared explicitly
+# (tiles/service.py).
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
-DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 1)
 # Request-path queries take milliseconds: starting parallel workers for them costs 10–20 ms more,
 # and JIT-compiling a query whose estimated cost looks high costs tens of milliseconds per request.
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0 -c jit=off")

@@ -356,3 +356,16 @@ def test_an_extent_computed_before_an_edit_is_not_stored(scene):
     tile_cache.invalidate([extent.KEY], store=caches["tiles_extent"])
     assert not tile_cache.put_value(caches["tiles_extent"], extent.KEY, stale, rendered_from=time.time() - 5)
     assert extent.current() != stale and extent.current().boxes  # recomputed from the database
+
+
+def test_the_tile_statement_is_prepared_once_per_connection(client, scene):
+    def prepared():
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%ST_TileEnvelope%%'")
+            return cur.fetchone()[0]
+
+    before = prepared()
+    client.get(url_at(60, 57))
+    client.get(url_at(150, 150))  # same zoom band: the same statement
+    assert prepared() == before + 1
+    assert connection.connection.prepare_threshold is None  # other statements are never prepared

@@ -26,9 +26,18 @@ def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
     query, caps = tile_query(layers, z)
     if not query:
         return b""
-    with connection.cursor() as cur:
-        cur.execute(query, tile_params(z, x, y, caps))
-        return bytes(cur.fetchone()[0])
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    # Prepared on first use per connection: parsing and analysing the statement of a zoom band
+    # (several layers, each a sub-select) costs about as much as running it on a small tile.
+    raw.prepare_threshold = 0
+    try:
+        with connection.cursor() as cur:
+            cur.execute(query, tile_params(z, x, y, caps))
+            return bytes(cur.fetchone()[0])
+    finally:
+        raw.prepare_threshold = before
 
 
 EMPTY = cache.make_tile(b"")

@@ -8,7 +8,7 @@ Each layer selects rows whose *stored* EPSG:3857 geometry intersects the margin-
 (`&&`, answered by the column's GiST index), clips them with ST_AsMVTGeom, and encodes them with
 its table id as the feature id. Only z, x, y and the caps are parameters; identifiers are quoted
 and the attribute expressions are fixed code from tiles/layers.py. The statement text depends
-only on the zoom band and the set of layers. NOTE: Django leaves psycopg prepare_threshold unset, so it is NOT yet prepared (see bench/results/tiles.md).
+only on the zoom band and the set of layers, so tiles/service.py prepares it once per connection.
 """
 
 from __future__ import annotations
