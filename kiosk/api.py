@@ -6,10 +6,10 @@ import hashlib
 import json
 
 from django.contrib.gis.geos import Point
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buildings.models import Building
@@ -80,6 +80,15 @@ class RoomResult(serializers.Serializer):
         return None if row["walk_m"] is None else round(row["walk_m"] / 10) * 10
 
 
+class SearchPage(serializers.Serializer):
+    """One page of results (documentation of the answer)."""
+
+    count = serializers.IntegerField(help_text="rooms matching in all")
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    results = RoomResult(many=True)
+
+
 class VacantRoomSearch(APIView):
     """Vacant rooms with filters, sorted by distance from a kiosk (or a point), rent or area.
 
@@ -88,7 +97,7 @@ class VacantRoomSearch(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[SearchParams], responses=RoomResult(many=True))
+    @extend_schema(parameters=[SearchParams], responses=SearchPage)
     def get(self, request):
         params = SearchParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -100,7 +109,7 @@ class VacantRoomSearch(APIView):
         )
         fields = {}
         if "kiosk" in p:
-            kiosk = get_object_or_404(Kiosk, code=p["kiosk"])
+            kiosk = get_object_or_404(Kiosk.objects.only("community_id", "location"), code=p["kiosk"])
             fields.update(community_id=kiosk.community_id)
             if query.near is None:
                 fields.update(near=kiosk.location)
@@ -116,12 +125,28 @@ class VacantRoomSearch(APIView):
         offset, limit = p["offset"], p["limit"]
         page = search(query, offset=offset, limit=limit)
         body = {"count": count_vacant(query), "offset": offset, "limit": limit,
-                "results": RoomResult(page, many=True).data}
-        etag = '"' + hashlib.blake2b(json.dumps(body, sort_keys=True, default=str).encode(), digest_size=12).hexdigest() + '"'
+                "results": [result(row) for row in page]}
+        # Encoded once: the same bytes are hashed for the ETag and sent (a kiosk polls this).
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        etag = '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
         if request.headers.get("If-None-Match") == etag:
-            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         else:
-            response = Response(body)
+            response = HttpResponse(payload, content_type="application/json")
         response["ETag"] = etag
         response["Cache-Control"] = "no-cache"
         return response
+
+
+def result(row: dict) -> dict:
+    """One result as RoomResult documents it, built directly: DRF's serializer costs ~0.1 ms a
+    row, a fifth of this endpoint's time (tests check both give the same fields)."""
+    distance, walk = row["distance_m"], row["walk_m"]
+    return {
+        "id": row["id"], "building": row["building"], "address": row["address"], "lon": row["lon"],
+        "lat": row["lat"], "grid": row["grid"], "grid_name": row["grid_name"], "floor": row["floor"],
+        "number": row["number"], "area_m2": row["area_m2"], "rent": row["rent"], "capacity": row["capacity"],
+        "landlord_phone": row["landlord_phone"],
+        "distance_m": None if distance is None else round(distance),
+        "walk_m": None if walk is None else round(walk / 10) * 10,
+    }

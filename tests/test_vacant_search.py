@@ -110,3 +110,10 @@ def test_search_costs_a_fixed_number_of_queries(client, street):
     with CaptureQueriesContext(connection) as q:
         client.get(URL, {"kiosk": "k1", "limit": 50})
     assert len(q) == 3  # kiosk, page (with building, grid, landlord joined), count
+
+
+def test_results_have_exactly_the_documented_fields(client, street):
+    from kiosk.api import RoomResult
+
+    rows = client.get(URL, {"kiosk": "k1"}).json()["results"]
+    assert rows and all(set(row) == set(RoomResult().fields) for row in rows)
