@@ -58,7 +58,9 @@ class RoomQuery:
 
 
 def _building_scope(q: RoomQuery) -> tuple[list[sql.Composable], list]:
-    where, params = [], []
+    # Only buildings with a vacant room (trigger-kept counter): in a let-out village most
+    # buildings are full, and each one skipped is an index probe saved.
+    where, params = [sql.SQL("b.vacant_count > 0")], []
     if q.building_id is not None:
         where.append(sql.SQL("b.id = %s"))
         params.append(q.building_id)
@@ -105,14 +107,14 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
         d_params = [q.near.x, q.near.y]
 
     parts = {"select": _SELECT, "distance": distance, "joins": _JOINS,
-             "b_where": sql.SQL(" AND ").join(b_where or [sql.SQL("TRUE")]),
+             "b_where": sql.SQL(" AND ").join(b_where),
              "r_where": sql.SQL(" AND ").join(r_where)}
     if q.sort == "distance" and q.near is not None:
         query = sql.SQL("""
             SELECT {select}{distance}
               FROM (SELECT b.*, b.footprint_3857 <-> ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 3857) AS knn
                       FROM buildings_building b
-                     WHERE b.vacant_count > 0 AND {b_where}
+                     WHERE {b_where}
                      ORDER BY knn) b
               CROSS JOIN LATERAL (SELECT * FROM buildings_room r WHERE r.building_id = b.id AND {r_where}) r
               {joins}
@@ -142,7 +144,7 @@ def count_vacant(q: RoomQuery) -> int:
     """How many rooms match. Without room-level filters this sums the buildings' vacancy counters
     (kept by a trigger): a few thousand building rows instead of tens of thousands of rooms."""
     b_where, b_params = _building_scope(q)
-    scope = sql.SQL(" AND ").join(b_where or [sql.SQL("TRUE")])
+    scope = sql.SQL(" AND ").join(b_where)
     if q.room_filtered:
         r_where, r_params = _room_filters(q)
         query = sql.SQL("SELECT count(*) FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id"
