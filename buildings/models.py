@@ -229,6 +229,10 @@ class Room(models.Model):
     capacity = models.PositiveSmallIntegerField(_("可住人数"), default=2)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.VACANT)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # The building's community, copied by database triggers (migration 0004) so vacant-room search
+    # walks one community's rooms in rent or area order straight from an index; never set by hand.
+    community = models.ForeignKey("gis_core.Community", on_delete=models.DO_NOTHING, null=True, editable=False,
+                                  db_constraint=False, db_index=False, related_name="+", verbose_name=_("社区"))
 
     objects = RoomQuerySet.as_manager()
 
@@ -253,9 +257,12 @@ class Room(models.Model):
             # A building's vacant rooms with what search filters on, answered from the index alone.
             models.Index(fields=["building"], include=["rent_monthly", "area_m2", "floor"],
                          condition=Q(status="vacant"), name="room_vacant_cover"),
-            # Vacant-room search sorted by rent or area walks these in order (kiosk/search.py).
-            models.Index(fields=["rent_monthly", "id"], condition=Q(status="vacant"), name="room_vacant_rent"),
-            models.Index(fields=["area_m2", "id"], condition=Q(status="vacant"), name="room_vacant_area"),
+            # Vacant-room search within a community, sorted or counted by rent or area, reads these
+            # in order; the other filters are in the index too, so counting never visits the table.
+            models.Index(fields=["community", "rent_monthly", "id"], include=["area_m2", "floor"],
+                         condition=Q(status="vacant"), name="room_vacant_comm_rent"),
+            models.Index(fields=["community", "area_m2", "id"], include=["rent_monthly", "floor"],
+                         condition=Q(status="vacant"), name="room_vacant_comm_area"),
         ]
 
     def __str__(self):
@@ -270,7 +277,7 @@ class Room(models.Model):
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The derived layout belongs to relayout(): never write back a stale in-memory copy.
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and not f.generated and f.name != "layout"]
+                                       if not f.primary_key and not f.generated and f.name not in ("layout", "community")]
         super().save(*args, **kwargs)
         if relaid:
             relayout([self.building_id])

@@ -116,10 +116,13 @@ class VacantRoomSearch(APIView):
         if "community" in p:
             fields.update(community_id=get_object_or_404(Community, code=p["community"]).pk)
         if "grid" in p:
-            grid = get_object_or_404(Grid, code=p["grid"])
+            grid = get_object_or_404(Grid.objects.only("community_id", "level"), code=p["grid"])
             fields.update(grid_id=grid.pk, grid_level=grid.level)
+            fields.setdefault("community_id", grid.community_id)
         if "building" in p:
-            fields.update(building_id=get_object_or_404(Building, code=p["building"]).pk)
+            building = get_object_or_404(Building.objects.only("community_id"), code=p["building"])
+            fields.update(building_id=building.pk)
+            fields.setdefault("community_id", building.community_id)
         query = query.replace(**fields)
 
         offset, limit = p["offset"], p["limit"]

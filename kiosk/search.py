@@ -57,14 +57,14 @@ class RoomQuery:
                                             self.floor_min, self.floor_max))
 
 
-def _building_scope(q: RoomQuery) -> tuple[list[sql.Composable], list]:
+def _building_scope(q: RoomQuery, *, community: bool = True) -> tuple[list[sql.Composable], list]:
     # Only buildings with a vacant room (trigger-kept counter): in a let-out village most
     # buildings are full, and each one skipped is an index probe saved.
     where, params = [sql.SQL("b.vacant_count > 0")], []
     if q.building_id is not None:
         where.append(sql.SQL("b.id = %s"))
         params.append(q.building_id)
-    if q.community_id is not None:
+    if community and q.community_id is not None:
         where.append(sql.SQL("b.community_id = %s"))
         params.append(q.community_id)
     if q.grid_id is not None:
@@ -73,8 +73,11 @@ def _building_scope(q: RoomQuery) -> tuple[list[sql.Composable], list]:
     return where, params
 
 
-def _room_filters(q: RoomQuery) -> tuple[list[sql.Composable], list]:
+def _room_filters(q: RoomQuery, *, community: bool = False) -> tuple[list[sql.Composable], list]:
     where, params = [sql.SQL("r.status = 'vacant'")], []
+    if community and q.community_id is not None:
+        where.append(sql.SQL("r.community_id = %s"))  # the room_vacant_comm_* indexes lead with it
+        params.append(q.community_id)
     for column, op, value in (("rent_monthly", ">=", q.rent_min), ("rent_monthly", "<=", q.rent_max),
                               ("area_m2", ">=", q.area_min), ("area_m2", "<=", q.area_max),
                               ("floor", ">=", q.floor_min), ("floor", "<=", q.floor_max)):
@@ -97,8 +100,11 @@ _JOINS = sql.SQL("""
 
 def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
     """One page of vacant rooms as dicts (see _SELECT), with distance_m/walk_m when `near` is set."""
-    b_where, b_params = _building_scope(q)
-    r_where, r_params = _room_filters(q)
+    by_distance = q.sort == "distance" and q.near is not None
+    # Buildings lead the distance order (KNN), rooms lead the rent and area orders: the community
+    # is filtered on whichever side the query starts from, where an index has it first.
+    b_where, b_params = _building_scope(q, community=by_distance)
+    r_where, r_params = _room_filters(q, community=not by_distance)
     distance = sql.SQL(", NULL::float8 AS distance_m")
     d_params: list = []
     if q.near is not None:
@@ -109,7 +115,7 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
     parts = {"select": _SELECT, "distance": distance, "joins": _JOINS,
              "b_where": sql.SQL(" AND ").join(b_where),
              "r_where": sql.SQL(" AND ").join(r_where)}
-    if q.sort == "distance" and q.near is not None:
+    if by_distance:
         query = sql.SQL("""
             SELECT {select}{distance}
               FROM (SELECT b.*, b.footprint_3857 <-> ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 3857) AS knn
@@ -143,15 +149,21 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
 def count_vacant(q: RoomQuery) -> int:
     """How many rooms match. Without room-level filters this sums the buildings' vacancy counters
     (kept by a trigger): a few thousand building rows instead of tens of thousands of rooms."""
-    b_where, b_params = _building_scope(q)
-    scope = sql.SQL(" AND ").join(b_where)
     if q.room_filtered:
-        r_where, r_params = _room_filters(q)
-        query = sql.SQL("SELECT count(*) FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id"
-                        " WHERE {} AND {}").format(sql.SQL(" AND ").join(r_where), scope)
-        params = [*r_params, *b_params]
+        # Rooms of one community in the index (community, rent/area) INCLUDE the other filters.
+        r_where, r_params = _room_filters(q, community=True)
+        b_where, b_params = _building_scope(q, community=False)
+        if q.building_id is None and q.grid_id is None:
+            query = sql.SQL("SELECT count(*) FROM buildings_room r WHERE {}").format(sql.SQL(" AND ").join(r_where))
+            params = r_params
+        else:
+            query = sql.SQL("SELECT count(*) FROM buildings_room r JOIN buildings_building b ON b.id = r.building_id"
+                            " WHERE {} AND {}").format(sql.SQL(" AND ").join(r_where), sql.SQL(" AND ").join(b_where))
+            params = [*r_params, *b_params]
     else:
-        query = sql.SQL("SELECT coalesce(sum(b.vacant_count), 0) FROM buildings_building b WHERE {}").format(scope)
+        b_where, b_params = _building_scope(q)
+        query = sql.SQL("SELECT coalesce(sum(b.vacant_count), 0) FROM buildings_building b WHERE {}").format(
+            sql.SQL(" AND ").join(b_where))
         params = b_params
     with connection.cursor() as cur:
         cur.execute(query.as_string(cur.connection), params)

@@ -229,3 +229,20 @@ def test_saving_a_room_keeps_its_derived_layout(building):
     room.save()
     room.refresh_from_db()
     assert room.layout is not None and room.status == Room.Status.LET
+
+
+def test_a_room_carries_its_buildings_community(building, community):
+    """Copied by triggers for the vacant-search indexes; follows the building, never set by hand."""
+    from buildings.models import Room
+    from gis_core.models import Community
+    from tests.factories import make_community, make_room
+
+    room = make_room(building, 1, "101")
+    assert Room.objects.get(pk=room.pk).community_id == community.pk
+    Room.objects.filter(pk=room.pk).update(community_id=None)  # a hand-made value is overruled
+    assert Room.objects.get(pk=room.pk).community_id == community.pk
+    other = make_community(code="530112009001", name="别的社区", extent=(1000, 0, 1400, 200))
+    Building = type(building)
+    Building.objects.filter(pk=building.pk).update(community=other)
+    assert Room.objects.get(pk=room.pk).community_id == other.pk
+    assert Community.objects.count() == 2
