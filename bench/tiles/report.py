@@ -240,9 +240,12 @@ def markdown(result: dict) -> str:
         "no HTTP, no gzip. PostgreSQL's buffers are warmed by "
         "one unmeasured pass before the floor runs; every server also gets an unmeasured warm-up of "
         "150 tiles at c=8 first.",
-        "- **Uncached** = ours with `TILE_CACHE=none` (every request renders the tile, gzips it, hashes the ETag). "
+        "- **Uncached** = ours with `TILE_CACHE=none` (every request that can hold data renders the tile, gzips "
+        "it, hashes the ETag; tiles away from every community are answered empty from the data extent, "
+        "`tiles/extent.py`, as in production). "
         "**Cached** = `TILE_CACHE=file` (the production default) or `locmem`, in a scratch cache directory, after "
-        "warm-up passes over the whole list (1 for file, 3 for locmem, whose cache is per worker).",
+        "warm-up passes over the whole list (1 for file, 3 for locmem, whose cache is per worker); each cached "
+        "measurement is the median of three runs.",
         f"- **Servers**: ours exactly as `make run` starts it ({prod['summary']}: `gunicorn "
         f"{' '.join(prod['gunicorn_flags'])}`, read with `make -n run`); django-vectortiles under the same gunicorn "
         "command with the same Django, psycopg and gunicorn versions, GZipMiddleware and persistent connections; "
