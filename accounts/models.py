@@ -16,9 +16,24 @@ class StaffProfile(models.Model):
     grids = models.ManyToManyField("gis_core.Grid", blank=True, related_name="workers", verbose_name=_("负责网格"),
                                    help_text=_("网格员角色：负责的网格（含其网眼）/ for the grid-worker role"))
 
+    pin_hash = models.CharField(_("终端机 PIN（哈希）"), max_length=128, blank=True, editable=False,
+                                help_text=_("在终端机上登录用；用 manage.py set_kiosk_pin 设置"))
+
     class Meta:
         verbose_name = _("工作人员档案")
         verbose_name_plural = _("工作人员档案")
 
     def __str__(self):
         return str(self.user)
+
+    def set_pin(self, pin: str) -> None:
+        from django.contrib.auth.hashers import make_password
+
+        if not (pin.isdigit() and 6 <= len(pin) <= 12):
+            raise ValueError("a PIN is 6–12 digits")
+        self.pin_hash = make_password(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        from django.contrib.auth.hashers import check_password
+
+        return bool(self.pin_hash) and check_password(pin, self.pin_hash)

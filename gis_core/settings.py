@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "tiles",
     "qrcodes",
     "accounts",
+    "audit",
+    "police",
 ]
 
 MIDDLEWARE = [

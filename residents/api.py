@@ -74,7 +74,7 @@ class CheckOut(APIView):
         data.is_valid(raise_exception=True)
         try:
             tenancy = services.check_out(room_id, data.validated_data["id_number"],
-                                         end=data.validated_data.get("end_date"))
+                                         end=data.validated_data.get("end_date"), by=request.user)
         except services.TenancyError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         return Response(_tenancy_out(tenancy))
