@@ -15,10 +15,10 @@
       .then(function (r) { if (r.status === 403) { location.reload(); throw new Error("signed out"); } return r.json(); })
       .then(function (s) {
         var r = s.reading;
-        if (!r || r.id === lastReading) return;
-        var fresh = !first;
-        lastReading = r.id;
+        var fresh = !first;  // readings already there when the page loaded are not news
         first = false;
+        if (!r || r.id === lastReading) return;
+        lastReading = r.id;
         if (!fresh && Date.now() - Date.parse(r.at) > 60000) return;  // an old reading: do not show it
         var ok = r.status < 300;
         result.className = ok ? "ok" : "bad";
