@@ -19,12 +19,11 @@ def reading(request):
     if len(request.body) > MAX_BODY:
         return JsonResponse({"detail": "请求体过大 / body too large"}, status=413)
     try:
-        kiosk = signature.verify(request)
-    except signature.SignatureError as exc:
-        return JsonResponse({"detail": str(exc)}, status=exc.status)
-    try:
         payload = json.loads(request.body)
     except ValueError:
-        return JsonResponse({"detail": "请求体不是 JSON / the body is not JSON"}, status=400)
-    status, body = readings.apply(kiosk, payload)
+        payload = None
+    try:
+        status, body = readings.apply(lambda: signature.verify(request), payload)
+    except signature.SignatureError as exc:
+        return JsonResponse({"detail": str(exc)}, status=exc.status)
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})

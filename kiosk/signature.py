@@ -12,7 +12,7 @@ import re
 import time
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from kiosk.agent import signing
@@ -27,7 +27,9 @@ class SignatureError(Exception):
 
 
 def verify(request):
-    """The Kiosk that signed this request, or SignatureError."""
+    """The Kiosk that signed this request, or SignatureError. Call inside the transaction that
+    acts on the request: the nonce is recorded in it (one commit per request, and a request whose
+    transaction fails leaves no nonce behind, so its retry is not mistaken for a replay)."""
     code, ts, nonce, sig = (request.headers.get(h, "") for h in signing.HEADERS)
     if not (code and ts and nonce and sig):
         raise SignatureError("缺少签名头 / missing signature headers: " + ", ".join(signing.HEADERS))
@@ -47,8 +49,8 @@ def verify(request):
     if not signing.matches(expected, sig):
         raise SignatureError("签名无效 / the signature does not verify")
     try:
-        with transaction.atomic():
-            KioskNonce.objects.create(kiosk=credential.kiosk, nonce=nonce)
+        # No savepoint: a replay ends the caller's transaction anyway (SignatureError rolls it back).
+        KioskNonce.objects.create(kiosk=credential.kiosk, nonce=nonce)
     except IntegrityError:
         raise SignatureError("该请求已处理过（重放）/ this nonce was already used: replayed request") from None
     if random.random() < 0.01:  # forget nonces that the timestamp window already rejects

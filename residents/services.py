@@ -64,12 +64,13 @@ class PersonData:
 
 
 def find_or_create_person(data: PersonData) -> Person:
-    """The person with this ID number (by blind index), created sealed if new."""
+    """The person with this ID number (by blind index), created sealed if new (then `_new` is set)."""
     person = Person.find_by_id_number(data.id_number)
     if person is None:
         person = Person.build(name=data.name, id_number=data.id_number, sex=data.sex,
                               nation_code=data.nation_code, address=data.address, phone=data.phone)
         person.save()
+        person._new = True
     return person
 
 
@@ -81,10 +82,12 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     if room.status == Room.Status.UNAVAILABLE:
         raise RoomUnavailable(f"房间 {room} 不可出租 / room {room} is not available for letting")
     person = find_or_create_person(data)
-    open_here = Tenancy.objects.filter(person=person, room=room, end_date__isnull=True).first()
-    if open_here is not None:
-        return open_here, False
-    if Tenancy.objects.filter(person=person, end_date__isnull=True).exists():
+    # A person created just now has no tenancy; otherwise their open one (at most one) decides.
+    open_one = None if getattr(person, "_new", False) else Tenancy.objects.filter(
+        person=person, end_date__isnull=True).first()
+    if open_one is not None and open_one.room_id == room.pk:
+        return open_one, False
+    if open_one is not None:
         raise AlreadyLivesElsewhere(
             "此人已在其他房间登记，请先办理退租 / this person is registered in another room: check out first")
     occupants = Tenancy.objects.filter(room=room, end_date__isnull=True).count()
