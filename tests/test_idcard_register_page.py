@@ -81,3 +81,12 @@ def test_landlord_registers_a_tenant_at_the_kiosk(page, live_server, desk, tmp_p
     assert list(AuditEntry.objects.order_by("id").values_list("action", "actor")) == [
         ("check_in", "landlord1"), ("card_read", "landlord1"), ("check_out", "landlord1")]
     assert "王大锤" not in p.content()
+
+
+@pytest.mark.django_db
+def test_registration_and_police_pages_speak_chinese_then_english(desk):
+    kiosk, *_ = desk
+    url = f"/kiosk/{kiosk.code}/register/"
+    assert "租户登记" in Client().get(url).content.decode()
+    en = Client(headers={"accept-language": "en"}).get(url).content.decode()
+    assert "Tenant registration" in en and "Password or PIN" in en
