@@ -215,3 +215,25 @@ def test_command_line_reads_a_record_file_and_a_frame(live_server, kiosk_scene, 
     assert Tenancy.objects.filter(room=room).count() == 2
     assert cli.main(["--config", str(config), "status"]) == 0
     assert json.loads(capsys.readouterr().out) == {"done": 2, "rejected": 1}
+
+
+def test_agent_needs_no_django(tmp_path):
+    """The kiosk PC gets kiosk/__init__.py and kiosk/agent/ only: nothing there may import Django."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "kiosk"
+    (tmp_path / "kiosk").mkdir()
+    shutil.copy(src / "__init__.py", tmp_path / "kiosk" / "__init__.py")
+    shutil.copytree(src / "agent", tmp_path / "kiosk" / "agent", ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import sys, kiosk.agent.__main__, kiosk.agent.client; "
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('django', 'residents', 'gis_core')]; "
+            "print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    helped = subprocess.run([sys.executable, "-m", "kiosk.agent", "--help"], cwd=tmp_path, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
+    assert helped.returncode == 0 and "ID-card reader agent" in helped.stdout
