@@ -85,7 +85,8 @@ def setup():
 
     from accounts.roles import Role, grant
     from buildings.models import Room
-    from kiosk.models import Kiosk, KioskCredential, KioskSession
+    from kiosk.models import Kiosk
+    from registration.models import KioskCredential, KioskSession
 
     cleanup()
     first = Kiosk.objects.order_by("code").first()

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "police",
+    "registration",
 ]
 
 MIDDLEWARE = [

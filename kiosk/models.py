@@ -42,7 +42,3 @@ class Kiosk(PlacedByLocation):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
-
-
-# The ID-card reader flow's models (credentials, nonces, operator sessions, readings).
-from kiosk.reader_models import CardReading, KioskCredential, KioskNonce, KioskSession  # noqa: E402,F401

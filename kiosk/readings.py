@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit import log as audit
 from kiosk.agent.record import RecordError, parse_record
-from kiosk.reader_models import CardReading, KioskSession
+from registration.models import CardReading, KioskSession
 from residents import card, crypto, services
 from residents.models import PersonPhoto, Tenancy
 from residents.scoping import can_register

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import Role, has_role
 from buildings.models import Building, Room
 from kiosk.models import Kiosk
-from kiosk.reader_models import CardReading, KioskSession
+from registration.models import CardReading, KioskSession
 from residents import services
 from residents.models import Tenancy
 from residents.scoping import building_scope, rooms_for_registration

@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from kiosk.agent import signing
-from kiosk.reader_models import KioskCredential, KioskNonce
+from registration.models import KioskCredential, KioskNonce
 
 WINDOW_SECONDS = 300
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{16,64}$")

@@ -16,7 +16,8 @@ from accounts.roles import Role, grant
 from buildings.models import Landlord
 from kiosk.agent import signing
 from kiosk.agent.record import build_record
-from kiosk.models import Kiosk, KioskCredential, KioskSession
+from kiosk.models import Kiosk
+from registration.models import KioskCredential, KioskSession
 from residents.ids import check_character
 from tests.factories import point
 

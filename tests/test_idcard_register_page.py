@@ -12,7 +12,7 @@ from audit.models import AuditEntry
 from buildings.models import Room
 from kiosk.agent.client import Agent
 from kiosk.agent.spool import Spool
-from kiosk.models import KioskSession
+from registration.models import KioskSession
 from residents.models import Tenancy
 from tests.factories import make_room
 from tests.idcard_helpers import make_kiosk, make_landlord_user, record

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from kiosk.models import KioskCredential
+from registration.models import KioskCredential
 from residents import crypto
 from residents.models import Person, PersonPhoto
 from tests.idcard_helpers import BMP, make_kiosk
@@ -33,7 +33,7 @@ def test_rotation_reseals_and_reports(settings, community):
     call_command("reseal_resident_data", stdout=out)
     report = out.getvalue()
     assert "residents.Person: 2 re-sealed under key 2, 0 already current" in report
-    assert "residents.PersonPhoto: 1 re-sealed" in report and "kiosk.KioskCredential: 1 re-sealed" in report
+    assert "residents.PersonPhoto: 1 re-sealed" in report and "registration.KioskCredential: 1 re-sealed" in report
     again = StringIO()
     call_command("reseal_resident_data", stdout=again)
     assert "residents.Person: 0 re-sealed under key 2, 2 already current" in again.getvalue()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from buildings.models import Room
-from kiosk.models import CardReading, KioskCredential
+from registration.models import CardReading, KioskCredential
 from residents import card
 from residents.models import Person, PersonPhoto, Tenancy
 from tests.factories import make_room
@@ -138,7 +138,7 @@ def test_long_term_cards_and_residence_permits_are_accepted(scene):
 @pytest.mark.django_db
 def test_no_room_picked_or_out_of_scope(scene, building):
     kiosk, secret, room, operator = scene
-    from kiosk.models import KioskSession
+    from registration.models import KioskSession
 
     KioskSession.objects.update(ended_at=timezone.now())
     r = signed_post(Client(), kiosk.code, secret, payload(record(1)))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kiosk.models import Kiosk, KioskCredential
+from kiosk.models import Kiosk
+from registration.models import KioskCredential
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from kiosk.models import KioskCredential
+from registration.models import KioskCredential
 from residents import crypto
 from residents.models import Person, PersonPhoto
 

@@ -1,4 +1,4 @@
-"""What the ID-card reader flow stores (imported by kiosk/models.py).
+"""What the kiosk ID-card registration flow stores (the views and services live in kiosk/).
 
 * KioskCredential — the kiosk's own secret for signing readings, sealed with the resident-data
   keys (the server must be able to recompute the HMAC, so it cannot be a one-way hash).
