@@ -19,6 +19,12 @@ class StaffProfile(models.Model):
     pin_hash = models.CharField(_("终端机 PIN（哈希）"), max_length=128, blank=True, editable=False,
                                 help_text=_("在终端机上登录用；用 manage.py set_kiosk_pin 设置"))
 
+    pin_failures = models.PositiveSmallIntegerField(_("PIN 连续错误次数"), default=0, editable=False)
+    pin_locked_until = models.DateTimeField(_("PIN 锁定至"), null=True, blank=True, editable=False)
+
+    PIN_MAX_FAILURES = 5
+    PIN_LOCK_MINUTES = 15
+
     class Meta:
         verbose_name = _("工作人员档案")
         verbose_name_plural = _("工作人员档案")
@@ -34,6 +40,27 @@ class StaffProfile(models.Model):
         self.pin_hash = make_password(pin)
 
     def check_pin(self, pin: str) -> bool:
-        from django.contrib.auth.hashers import check_password
+        """True for the right PIN. Five wrong PINs in a row lock PIN sign-in for 15 minutes
+        (counted in the database, so every server process sees it)."""
+        from datetime import timedelta
 
-        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
+        from django.contrib.auth.hashers import check_password
+        from django.utils import timezone
+
+        now = timezone.now()
+        if not self.pin_hash or (self.pin_locked_until and self.pin_locked_until > now):
+            return False
+        if check_password(pin, self.pin_hash):
+            type(self).objects.filter(pk=self.pk).update(pin_failures=0, pin_locked_until=None)
+            return True
+        failures = self.pin_failures + 1
+        locked = now + timedelta(minutes=self.PIN_LOCK_MINUTES) if failures >= self.PIN_MAX_FAILURES else None
+        type(self).objects.filter(pk=self.pk).update(pin_failures=0 if locked else failures, pin_locked_until=locked)
+        self.pin_failures, self.pin_locked_until = (0 if locked else failures), locked
+        return False
+
+    @property
+    def pin_locked(self) -> bool:
+        from django.utils import timezone
+
+        return bool(self.pin_locked_until and self.pin_locked_until > timezone.now())

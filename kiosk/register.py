@@ -86,6 +86,8 @@ def sign_in(request, code: str):
         if profile is not None and profile.check_pin(secret):
             user = candidate
             user.backend = "django.contrib.auth.backends.ModelBackend"
+        elif profile is not None and profile.pin_locked:
+            return _back(kiosk, error=_("PIN 连续输错 5 次，已锁定 15 分钟；可用密码登录"))
     if user is None:
         return _back(kiosk, error=_("用户名、密码或 PIN 不正确"))
     if not has_role(user, *OPERATOR_ROLES):

@@ -57,4 +57,11 @@ def rooms_for_registration(user):
 
 
 def can_register(user, room) -> bool:
-    return rooms_for_registration(user).filter(pk=room.pk).exists()
+    q = building_scope(user, read=False)
+    if q is None:
+        return False
+    if not q:  # every building (administrators): no query needed
+        return True
+    from buildings.models import Room
+
+    return Room.objects.filter(q.prefix("building"), pk=room.pk).exists()

@@ -48,6 +48,15 @@ def test_sign_in_rules(desk, building):
     assert c.get(base + "status/").json()["room"] == rooms[0].pk
     c.post(base + "sign-out/")
     assert c.get(base + "status/").status_code == 403 and not KioskSession.objects.live().exists()
+    # Five wrong PINs lock PIN sign-in (the right PIN too), for every server process (database).
+    for _ in range(4):
+        c.post(base + "sign-in/", {"username": "landlord1", "secret": "111111"})
+    r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "111111"}, follow=True)
+    assert "已锁定 15 分钟" in r.content.decode()
+    r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "246810"}, follow=True)
+    assert "已锁定" in r.content.decode() and not KioskSession.objects.live().exists()
+    r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "landlord-pw-1"}, follow=True)
+    assert KioskSession.objects.live().count() == 1  # the password still works
 
 
 @pytest.mark.django_db(transaction=True)
