@@ -47,6 +47,7 @@ RATE = float(os.environ.get("BENCH_RATE", 200))
 RATE_DURATION = float(os.environ.get("BENCH_RATE_DURATION", 15))
 WORKERS, THREADS = os.environ.get("WORKERS", "3"), os.environ.get("THREADS", "4")
 PATH = "/api/kiosk/readings/"
+TAG = os.environ.get("BENCH_TAG", "")  # e.g. BENCH_TAG=no-tile-cache TILE_CACHE=none: a diagnostic run
 REGION = "110101"  # not among the demo's regions: no clash with seeded people
 
 
@@ -280,12 +281,13 @@ def main():
         "targets": {"p95_ms": 50, "per_second": 200}, "load_average_before": load_before,
         "load_average_after": [round(x, 1) for x in load],
     }
-    (RESULTS / "checkin.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    (RESULTS / f"checkin{'-' + TAG if TAG else ''}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     s, r = sustained, at_rate
     met = lambda c: "met" if c else "**not met**"  # noqa: E731
     md = f"""# Kiosk check-in benchmark (signed reading → tenancy committed)
 
 {result['when']} · {result['machine']} (shared with other work) · {result['server']} · {KIOSKS} kiosks/rooms ·
+TILE_CACHE={env['TILE_CACHE']}{' · diagnostic run ' + TAG if TAG else ''} ·
 `make bench-checkin` (bench/checkin.py).
 
 | run | requests | check-ins/s | p50 ms | p95 ms | p99 ms | max ms | answers |
@@ -299,7 +301,7 @@ the run {load_before}, after {result['load_average_after']} — other engineers'
 Targets: ≥ 200 check-ins/s sustained — {met(s['per_second'] >= 200)}; p95 < 50 ms at 200/s —
 {met(r['p95_ms'] < 50)}.
 """
-    (RESULTS / "checkin.md").write_text(md)
+    (RESULTS / f"checkin{'-' + TAG if TAG else ''}.md").write_text(md)
     log("wrote bench/results/checkin.md")
     print(md)
 
