@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "tiles",
     "qrcodes",
     "accounts",
+    "audit",
+    "police",
+    "registration",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("", include("qrcodes.urls")),
     path("", include("kiosk.urls")),
+    path("", include("kiosk.register_urls")),
+    path("", include("police.urls")),
 ]

@@ -74,7 +74,37 @@ class CheckOut(APIView):
         data.is_valid(raise_exception=True)
         try:
             tenancy = services.check_out(room_id, data.validated_data["id_number"],
-                                         end=data.validated_data.get("end_date"))
+                                         end=data.validated_data.get("end_date"), by=request.user)
         except services.TenancyError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         return Response(_tenancy_out(tenancy))
+
+
+class TenancyList(APIView):
+    """GET /api/tenancies/: the tenancies the caller may see (residents/scoping.py), masked.
+
+    Landlords see their own buildings, grid workers their grids, police and administrators all;
+    planners and the public nothing. `?open=1` open ones only, `?room=<id>`, `limit` (≤ 500)."""
+
+    from accounts.roles import HasRole, Role
+
+    permission_classes = [HasRole.of(Role.LANDLORD, Role.GRID_WORKER, Role.POLICE, Role.ADMIN)]
+
+    def get(self, request):
+        from residents.models import Tenancy
+
+        qs = Tenancy.objects.visible_to(request.user).select_related("person", "room__building")
+        if request.query_params.get("open") in ("1", "true"):
+            qs = qs.open()
+        if request.query_params.get("room"):
+            try:
+                qs = qs.filter(room_id=int(request.query_params["room"]))
+            except ValueError:
+                return Response({"detail": "room 须为整数 / room must be an integer"}, status=400)
+        try:
+            limit = min(int(request.query_params.get("limit", 100)), 500)
+        except ValueError:
+            return Response({"detail": "limit 须为整数 / limit must be an integer"}, status=400)
+        rows = [{**_tenancy_out(t), "building": t.room.building.code, "registered_via": t.registered_via}
+                for t in qs.order_by("-registered_at", "-pk")[:limit]]
+        return Response({"count": len(rows), "results": rows})

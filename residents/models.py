@@ -6,6 +6,8 @@ apart from identity data (GB/T 35273 §6.3).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -89,6 +91,49 @@ class TenancyQuerySet(models.QuerySet):
         on = on or timezone.localdate()
         return self.filter(Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gt=on))
 
+    def open(self):
+        return self.filter(end_date__isnull=True)
+
+    def visible_to(self, user):
+        """The tenancies a user may see (residents/scoping.py: police and administrators all,
+        landlords their own buildings, grid workers their grids; planners and the public none)."""
+        from residents.scoping import building_scope
+
+        q = building_scope(user, read=True)
+        return self.none() if q is None else self.filter(q.prefix("room__building"))
+
+    # The police feed's vocabulary (idcard-privacy note: 3 days, 30 days, 6 months).
+    def registered_since(self, since):
+        return self.filter(registered_at__gte=since)
+
+    def checked_out_since(self, since):
+        return self.filter(end_date__gte=since)
+
+    def in_grid(self, grid):
+        return self.filter(room__building__grid=grid)
+
+    def registered_late(self, days=3):
+        return self.filter(registered_at__date__gt=F("start_date") + timedelta(days=days))
+
+    def lease_unregistered(self, today=None, days=30):
+        today = today or timezone.localdate()
+        return self.open().filter(lease_registered_on__isnull=True, start_date__lt=today - timedelta(days=days))
+
+    def past_six_months(self, today=None):
+        return self.open().filter(start_date__lte=six_months_before(today or timezone.localdate()))
+
+
+def six_months_before(day: date) -> date:
+    month = day.month - 6
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError
+
 
 class Tenancy(models.Model):
     class Via(models.TextChoices):
@@ -108,6 +153,9 @@ class Tenancy(models.Model):
         verbose_name=_("登记人"),
     )
     kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.PROTECT, null=True, blank=True, related_name="tenancies")
+    lease_registered_on = models.DateField(
+        _("租赁合同备案日期"), null=True, blank=True,
+        help_text=_("向住房城乡建设部门备案的日期（须在 30 天内）/ lease registered with the housing authority"))
 
     objects = TenancyQuerySet.as_manager()
 

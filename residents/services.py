@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audit import log as audit
 from buildings.models import Room
 from residents.models import Person, Tenancy
 from tiles.invalidation import invalidate_buildings
@@ -63,12 +64,13 @@ class PersonData:
 
 
 def find_or_create_person(data: PersonData) -> Person:
-    """The person with this ID number (by blind index), created sealed if new."""
+    """The person with this ID number (by blind index), created sealed if new (then `_new` is set)."""
     person = Person.find_by_id_number(data.id_number)
     if person is None:
         person = Person.build(name=data.name, id_number=data.id_number, sex=data.sex,
                               nation_code=data.nation_code, address=data.address, phone=data.phone)
         person.save()
+        person._new = True
     return person
 
 
@@ -80,10 +82,12 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     if room.status == Room.Status.UNAVAILABLE:
         raise RoomUnavailable(f"房间 {room} 不可出租 / room {room} is not available for letting")
     person = find_or_create_person(data)
-    open_here = Tenancy.objects.filter(person=person, room=room, end_date__isnull=True).first()
-    if open_here is not None:
-        return open_here, False
-    if Tenancy.objects.filter(person=person, end_date__isnull=True).exists():
+    # A person created just now has no tenancy; otherwise their open one (at most one) decides.
+    open_one = None if getattr(person, "_new", False) else Tenancy.objects.filter(
+        person=person, end_date__isnull=True).first()
+    if open_one is not None and open_one.room_id == room.pk:
+        return open_one, False
+    if open_one is not None:
         raise AlreadyLivesElsewhere(
             "此人已在其他房间登记，请先办理退租 / this person is registered in another room: check out first")
     occupants = Tenancy.objects.filter(room=room, end_date__isnull=True).count()
@@ -93,6 +97,8 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
         person=person, room=room, start_date=start or timezone.localdate(), registered_via=via,
         registered_by=by, kiosk=kiosk,
     )
+    audit.record("check_in", actor=by, kiosk=kiosk, person_id=person.pk, tenancy_id=tenancy.pk, room_id=room.pk,
+                 via=via)
     if room.status != Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.LET)
         invalidate_buildings([room.building_id])
@@ -100,18 +106,25 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
 
 
 @transaction.atomic
-def check_out(room_id: int, id_number: str, *, end: date | None = None) -> Tenancy:
-    """End this person's tenancy in this room; the room turns vacant when nobody is left."""
+def check_out(room_id: int, id_number: str | None = None, *, end: date | None = None, tenancy_id: int | None = None,
+              by=None, kiosk=None) -> Tenancy:
+    """End this person's (or this tenancy's) stay in this room; the room turns vacant when nobody
+    is left."""
     room = _locked_room(room_id)
-    person = Person.find_by_id_number(id_number)
-    tenancy = None if person is None else Tenancy.objects.filter(
-        person=person, room=room, end_date__isnull=True).first()
+    open_here = Tenancy.objects.filter(room=room, end_date__isnull=True)
+    if tenancy_id is not None:
+        tenancy = open_here.filter(pk=tenancy_id).first()
+    else:
+        person = Person.find_by_id_number(id_number or "")
+        tenancy = None if person is None else open_here.filter(person=person).first()
     if tenancy is None:
         raise NotLivingHere("此人未在该房间登记 / this person has no open tenancy in this room")
     # A tenancy ends after it starts (a database rule): leaving on the day of moving in counts as
     # one night.
     tenancy.end_date = max(end or timezone.localdate(), tenancy.start_date + timedelta(days=1))
     tenancy.save(update_fields=["end_date"])
+    audit.record("check_out", actor=by, kiosk=kiosk, person_id=tenancy.person_id, tenancy_id=tenancy.pk,
+                 room_id=room.pk, end_date=tenancy.end_date.isoformat())
     if not Tenancy.objects.filter(room=room, end_date__isnull=True).exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
         invalidate_buildings([room.building_id])

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from gis_core.api import views
 from kiosk.api import VacantRoomSearch
-from residents.api import CheckIn, CheckOut
+from residents.api import CheckIn, CheckOut, TenancyList
 
 app_name = "api"
 urlpatterns = [
@@ -18,4 +18,5 @@ urlpatterns = [
     path("vacant-rooms/", VacantRoomSearch.as_view(), name="vacant-rooms"),
     path("rooms/<int:room_id>/check-in/", CheckIn.as_view(), name="check-in"),
     path("rooms/<int:room_id>/check-out/", CheckOut.as_view(), name="check-out"),
+    path("tenancies/", TenancyList.as_view(), name="tenancies"),
 ]

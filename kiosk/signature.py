@@ -1,0 +1,58 @@
+"""Verifying a kiosk agent's signed request (headers in kiosk/agent/signing.py).
+
+Order: all headers present → timestamp inside the window → a credential for the kiosk →
+the HMAC verifies → the nonce was never seen (recorded under a unique constraint, so two copies
+racing each other cannot both pass). Each failure is a SignatureError with its own message (401).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError
+from django.utils import timezone
+
+from kiosk.agent import signing
+from registration.models import KioskCredential, KioskNonce
+
+WINDOW_SECONDS = 300
+_NONCE = re.compile(r"^[0-9A-Za-z_-]{16,64}$")
+
+
+class SignatureError(Exception):
+    status = 401
+
+
+def verify(request):
+    """The Kiosk that signed this request, or SignatureError. Call inside the transaction that
+    acts on the request: the nonce is recorded in it (one commit per request, and a request whose
+    transaction fails leaves no nonce behind, so its retry is not mistaken for a replay)."""
+    code, ts, nonce, sig = (request.headers.get(h, "") for h in signing.HEADERS)
+    if not (code and ts and nonce and sig):
+        raise SignatureError("缺少签名头 / missing signature headers: " + ", ".join(signing.HEADERS))
+    try:
+        skew = abs(time.time() - int(ts))
+    except ValueError:
+        raise SignatureError("X-Timestamp 须为 Unix 秒 / X-Timestamp must be Unix seconds") from None
+    if skew > WINDOW_SECONDS:
+        raise SignatureError(f"时间戳超出 ±{WINDOW_SECONDS} 秒窗口，请校准终端机时钟 / timestamp outside the "
+                             f"±{WINDOW_SECONDS} s window (off by {int(skew)} s): check the kiosk's clock")
+    if not _NONCE.match(nonce):
+        raise SignatureError("X-Nonce 须为 16–64 个字母数字 / X-Nonce must be 16–64 letters or digits")
+    credential = KioskCredential.objects.select_related("kiosk").filter(kiosk__code=code).first()
+    if credential is None:
+        raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
+    expected = signing.signature(credential.secret(), request.method, request.path, ts, nonce, request.body)
+    if not signing.matches(expected, sig):
+        raise SignatureError("签名无效 / the signature does not verify")
+    try:
+        # No savepoint: a replay ends the caller's transaction anyway (SignatureError rolls it back).
+        KioskNonce.objects.create(kiosk=credential.kiosk, nonce=nonce)
+    except IntegrityError:
+        raise SignatureError("该请求已处理过（重放）/ this nonce was already used: replayed request") from None
+    if random.random() < 0.01:  # forget nonces that the timestamp window already rejects
+        KioskNonce.objects.filter(seen_at__lt=timezone.now() - timedelta(seconds=2 * WINDOW_SECONDS)).delete()
+    return credential.kiosk
