@@ -155,6 +155,11 @@ class Building(models.Model):
         if self.pk:
             old = Building.objects.filter(pk=self.pk).values_list("footprint", flat=True).first()
             moved = old is None or not old.equals_exact(self.footprint, tolerance=0)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The room counters belong to the rooms' trigger: a stale in-memory copy (rooms let
+            # since this instance was loaded) must never be written back.
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields if not f.primary_key
+                                       and not f.generated and f.name not in ("room_count", "vacant_count")]
         super().save(*args, **kwargs)
         if moved:
             from buildings.layout import relayout

@@ -246,3 +246,16 @@ def test_a_room_carries_its_buildings_community(building, community):
     Building.objects.filter(pk=building.pk).update(community=other)
     assert Room.objects.get(pk=room.pk).community_id == other.pk
     assert Community.objects.count() == 2
+
+
+def test_saving_a_stale_building_keeps_the_trigger_kept_counts(building):
+    from buildings.models import Building, Room
+    from tests.factories import make_room
+
+    stale = Building.objects.get(pk=building.pk)
+    make_room(building, 1, "101")
+    Room.objects.create(building=building, floor=1, number="102", area_m2=20, rent_monthly=800, status="let")
+    stale.address = "新地址"
+    stale.save()
+    fresh = Building.objects.get(pk=building.pk)
+    assert (fresh.address, fresh.room_count, fresh.vacant_count) == ("新地址", 2, 1)
