@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tiles",
     "qrcodes",
     "accounts",
+    "planner",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries installed from npm (package.json) and served by us: nothing from a CDN.
 STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist")]
+STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
