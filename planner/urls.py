@@ -4,6 +4,7 @@ from planner import api, views
 
 urlpatterns = [
     path("planner/", views.planner_map, name="planner-map"),
+    path("planner/login/", views.PlannerLogin.as_view(), name="planner-login"),
     path("api/planner/grids/", api.GridCollection.as_view(), name="planner-api-grids"),
     path("api/planner/grids/batch/", api.GridBatch.as_view(), name="planner-api-batch"),
     path("api/planner/grids/check/", api.GridCheck.as_view(), name="planner-api-check"),
