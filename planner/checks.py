@@ -28,7 +28,13 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-OVERLAP_M2 = 1.0  # overlaps and parts outside the parent smaller than this are vertex rounding
+# Tolerances. Boundaries drawn in different places (a survey, the map, an import) never share
+# their lines exactly: a straight edge in lon/lat is not straight in metres, so a vertex placed
+# "on" a neighbour's edge lies centimetres off it. Parts outside the parent and overlaps are
+# measured beyond TOLERANCE_M (the parent widened, the proposal narrowed by it), and what remains
+# must exceed OVERLAP_M2 to count.
+TOLERANCE_M = 0.5
+OVERLAP_M2 = 1.0
 GAP_M2 = 1.0
 CUT_M2 = 0.5  # a footprint counts as cut when more than this lies on each side of the boundary
 MIN_AREA_M2 = 10.0
@@ -125,13 +131,14 @@ siblings AS (
       AND s.parent_id IS NOT DISTINCT FROM %(parent)s
       AND NOT (s.id = ANY(%(exclude)s))
       AND s.valid_from <= %(today)s AND (s.valid_to IS NULL OR s.valid_to > %(today)s)),
-outside AS (SELECT ST_Difference(g.geom, parent.geom) AS geom FROM g, parent),
+outside AS (SELECT ST_Difference(g.geom, ST_Buffer(parent.geom::geography, %(tol)s)::geometry) AS geom FROM g, parent),
+narrowed AS (SELECT ST_Buffer(g.geom::geography, -%(tol)s)::geometry AS geom FROM g),
 ovl AS (
-    SELECT s.id, s.code, s.name, ST_CollectionExtract(ST_Intersection(s.boundary, g.geom), 3) AS geom
-    FROM siblings s, g WHERE ST_Intersects(s.boundary, g.geom)
+    SELECT s.id, s.code, s.name, ST_CollectionExtract(ST_Intersection(s.boundary, n.geom), 3) AS geom
+    FROM siblings s, g, narrowed n WHERE ST_Intersects(s.boundary, g.geom) AND ST_Intersects(s.boundary, n.geom)
     UNION ALL
-    SELECT NULL, t.code, NULL, ST_CollectionExtract(ST_Intersection(t.geom, g.geom), 3)
-    FROM together t, g WHERE ST_Intersects(t.geom, g.geom)),
+    SELECT NULL, t.code, NULL, ST_CollectionExtract(ST_Intersection(t.geom, n.geom), 3)
+    FROM together t, g, narrowed n WHERE ST_Intersects(t.geom, g.geom) AND ST_Intersects(t.geom, n.geom)),
 before_cover AS (
     SELECT ST_Union(boundary) AS geom FROM gis_core_grid s
     WHERE s.community_id = %(community)s AND s.level = %(level)s AND s.parent_id IS NOT DISTINCT FROM %(parent)s
@@ -185,23 +192,34 @@ SELECT (SELECT count(*) FROM bs) AS buildings, (SELECT count(*) FROM rs) AS room
        (SELECT count(DISTINCT room_id) FROM ts) AS households, (SELECT count(*) FROM ts) AS residents
 """
 
-_COUNTS_OF_SQL = """
-WITH bs AS (SELECT b.id FROM buildings_building b WHERE {column} = %(grid)s),
-rs AS (SELECT r.id FROM buildings_room r JOIN bs ON r.building_id = bs.id),
-ts AS (SELECT t.room_id FROM residents_tenancy t JOIN rs ON t.room_id = rs.id
-       WHERE t.start_date <= %(today)s AND (t.end_date IS NULL OR t.end_date > %(today)s))
-SELECT (SELECT count(*) FROM bs) AS buildings, (SELECT count(*) FROM rs) AS rooms,
-       (SELECT count(DISTINCT room_id) FROM ts) AS households, (SELECT count(*) FROM ts) AS residents
+# Buildings of the community whose membership the proposal changes: placed in the grid now but not
+# inside the new boundary (leaving), or inside it but placed elsewhere (entering). Only buildings in
+# the swept area (old XOR new; each part's box from the index) can change.
+_MEMBERSHIP_SQL = """
+WITH g AS (SELECT ST_GeomFromEWKB(%(geom)s) AS geom, ST_SymDifference(ST_GeomFromEWKB(%(geom)s), ST_GeomFromEWKB(%(old)s)) AS swept),
+parts AS (SELECT d.geom FROM g, ST_Dump(g.swept) d)
+SELECT DISTINCT b.id, COALESCE({column} = %(grid)s, false) AS was_in
+FROM buildings_building b JOIN parts p ON b.footprint_3857 && ST_Transform(ST_Envelope(p.geom), 3857), g
+WHERE b.community_id = %(community)s
+  AND ST_Intersects(ST_PointOnSurface(b.footprint), p.geom)
+  AND COALESCE({column} = %(grid)s, false) <> ST_Covers(g.geom, ST_PointOnSurface(b.footprint))
 """
+
+
+def membership_changes(p: "Proposal") -> tuple[list[int], list[int]]:
+    from gis_core.models import Grid
+
+    old = Grid.objects.filter(pk=p.grid_id).values_list("boundary", flat=True).get()
+    column = "b.mesh_id" if p.level == "mesh" else "b.grid_id"  # whitelisted: one of two fixed names
+    with connection.cursor() as cur:
+        cur.execute(_MEMBERSHIP_SQL.format(column=column), {
+            "geom": bytes(p.geometry.ewkb), "old": bytes(old.ewkb), "grid": p.grid_id, "community": p.community_id})
+        rows = cur.fetchall()
+    return [r[0] for r in rows if r[1]], [r[0] for r in rows if not r[1]]
 
 
 def counts_in(geom: MultiPolygon, community_id: int) -> dict:
     return _fetch(_COUNTS_IN_SQL, {"geom": bytes(geom.ewkb), "community": community_id, "today": _today()})
-
-
-def counts_of(grid_id: int, level: str) -> dict:
-    column = "b.mesh_id" if level == "mesh" else "b.grid_id"  # whitelisted: one of two fixed names
-    return _fetch(_COUNTS_OF_SQL.format(column=column), {"grid": grid_id, "today": _today()})
 
 
 def check(p: Proposal) -> dict:
@@ -219,7 +237,7 @@ def check(p: Proposal) -> dict:
         "geom": bytes(p.geometry.ewkb), "together": [bytes(t.ewkb) for t in p.together],
         "together_codes": (p.together_codes or [""] * len(p.together)),
         "level": p.level, "parent": p.parent_id, "community": p.community_id, "exclude": exclude,
-        "today": _today(), "overlap_m2": OVERLAP_M2, "gap_m2": GAP_M2, "cut_m2": CUT_M2,
+        "today": _today(), "tol": TOLERANCE_M, "overlap_m2": OVERLAP_M2, "gap_m2": GAP_M2, "cut_m2": CUT_M2,
     })
     if not row["has_parent"]:
         errors.append({"rule": "parent", "message": _("找不到上级（社区或网格）/ the parent community or grid does not exist")})
@@ -251,7 +269,14 @@ def check(p: Proposal) -> dict:
         errors.append({"rule": "cut_building", "building": b["code"],
                        "message": _("边界穿过楼栋 %(code)s / the boundary cuts building %(code)s") % {"code": b["code"]}})
 
-    report["after"] = counts_in(p.geometry, p.community_id)
-    report["before"] = counts_of(p.grid_id, p.level) if p.grid_id else {
-        "buildings": 0, "rooms": 0, "households": 0, "residents": 0}
+    if p.grid_id:
+        from planner import stats
+
+        report["before"] = stats.current(p.grid_id)
+        leaving, entering = membership_changes(p)
+        out, into = stats.total(leaving), stats.total(entering)
+        report["after"] = {f: report["before"][f] - out[f] + into[f] for f in stats.FIELDS}
+    else:
+        report["before"] = {"buildings": 0, "rooms": 0, "households": 0, "residents": 0}
+        report["after"] = counts_in(p.geometry, p.community_id)
     return {"ok": not errors, "errors": errors, "warnings": warnings, **report}

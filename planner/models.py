@@ -59,6 +59,10 @@ class GridStats(models.Model):
     households = models.PositiveIntegerField(_("户数"), default=0)
     residents = models.PositiveIntegerField(_("居住人数"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # When everything was last counted from the rooms and tenancies. Boundary edits adjust the
+    # counts by the buildings that moved (exact); check-ins elsewhere are picked up by a full
+    # count once this is older than planner.stats.MAX_AGE.
+    counted_at = models.DateTimeField(_("完整统计时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("网格统计")

@@ -108,13 +108,16 @@ def ensure_initial_history(grid: Grid) -> None:
 # --- placements: which buildings changed grid ---------------------------------------------------
 
 _PLACEMENTS_SQL = """
-SELECT b.id, b.code, b.grid_id, b.mesh_id FROM buildings_building b
-WHERE b.community_id = %(community)s AND b.footprint_3857 && ST_Transform(ST_Envelope(ST_GeomFromEWKB(%(area)s)), 3857)
-  AND ST_Intersects(ST_PointOnSurface(b.footprint), ST_GeomFromEWKB(%(area)s))
+WITH parts AS (SELECT d.geom FROM ST_Dump(ST_GeomFromEWKB(%(area)s)) d)
+SELECT DISTINCT b.id, b.code, b.grid_id, b.mesh_id
+FROM buildings_building b JOIN parts p ON b.footprint_3857 && ST_Transform(ST_Envelope(p.geom), 3857)
+WHERE b.community_id = %(community)s AND ST_Intersects(ST_PointOnSurface(b.footprint), p.geom)
 """
 
 
 def _placements(area, community_id: int) -> dict[int, tuple]:
+    if area is None or area.empty:
+        return {}
     with connection.cursor() as cur:
         cur.execute(_PLACEMENTS_SQL, {"community": community_id, "area": bytes(area.ewkb)})
         return {r[0]: r[1:] for r in cur.fetchall()}
@@ -129,50 +132,20 @@ def _moved(before: dict[int, tuple], after: dict[int, tuple], known: dict[int, s
         old = before.get(bid, (code, None, None))
         if old[1:] != (grid, mesh):
             moved.append({"id": bid, "code": code, "from_grid": codes.get(old[1]), "to_grid": codes.get(grid),
-                          "from_mesh": codes.get(old[2]), "to_mesh": codes.get(mesh)})
+                          "from_mesh": codes.get(old[2]), "to_mesh": codes.get(mesh),
+                          "from_grid_id": old[1], "to_grid_id": grid, "from_mesh_id": old[2], "to_mesh_id": mesh})
     return moved
 
 
 # --- statistics ----------------------------------------------------------------------------------
 
-_STATS_SQL = """
-WITH target AS (SELECT id, level, boundary FROM gis_core_grid WHERE id = ANY(%(ids)s)),
-bs AS (SELECT t.id AS gid, b.id AS bid FROM target t JOIN buildings_building b ON b.grid_id = t.id WHERE t.level = 'grid'
-       UNION ALL
-       SELECT t.id, b.id FROM target t JOIN buildings_building b ON b.mesh_id = t.id WHERE t.level = 'mesh'),
-rs AS (SELECT bs.gid, r.id AS rid FROM bs JOIN buildings_room r ON r.building_id = bs.bid),
-ts AS (SELECT rs.gid, t.room_id FROM rs JOIN residents_tenancy t ON t.room_id = rs.rid
-       WHERE t.start_date <= %(today)s AND (t.end_date IS NULL OR t.end_date > %(today)s))
-INSERT INTO planner_gridstats (grid_id, area_m2, buildings, rooms, households, residents, updated_at)
-SELECT t.id, ST_Area(t.boundary::geography),
-       COALESCE((SELECT count(*) FROM bs WHERE bs.gid = t.id), 0),
-       COALESCE((SELECT count(*) FROM rs WHERE rs.gid = t.id), 0),
-       COALESCE((SELECT count(DISTINCT room_id) FROM ts WHERE ts.gid = t.id), 0),
-       COALESCE((SELECT count(*) FROM ts WHERE ts.gid = t.id), 0),
-       now()
-FROM target t
-ON CONFLICT (grid_id) DO UPDATE SET area_m2 = EXCLUDED.area_m2, buildings = EXCLUDED.buildings,
-    rooms = EXCLUDED.rooms, households = EXCLUDED.households, residents = EXCLUDED.residents,
-    updated_at = EXCLUDED.updated_at
-"""
-
-
-def recompute_stats(grid_ids) -> None:
-    ids = sorted({i for i in grid_ids if i})
-    if ids:
-        with connection.cursor() as cur:
-            cur.execute(_STATS_SQL, {"ids": ids, "today": timezone.localdate()})
-
-
 def stats_for(grids) -> dict[int, GridStats]:
-    """Statistics of these grids, computing those never computed (grids older than the planner)."""
+    """Statistics of these grids, counting those never counted or counted too long ago."""
+    from planner import stats
+
     ids = [g.pk for g in grids]
-    found = {s.grid_id: s for s in GridStats.objects.filter(grid_id__in=ids)}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        recompute_stats(missing)
-        found.update({s.grid_id: s for s in GridStats.objects.filter(grid_id__in=missing)})
-    return found
+    stats.recompute(set(ids) - stats._fresh_ids(ids))
+    return {s.grid_id: s for s in GridStats.objects.filter(grid_id__in=ids)}
 
 
 def _invalidate_building_tiles(moved: list[dict]) -> None:
@@ -205,15 +178,65 @@ def _run(fn, dry_run: bool) -> Outcome:
     return outcome
 
 
-def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, report, restored_from=None, area_extra=None):
+def _union(geoms):
+    area = None
+    for g in geoms:
+        area = g if area is None else area.union(g)
+    return area
+
+
+def _box(geom):
+    minx, miny, maxx, maxy = geom.transform(3857, clone=True).extent
+    return (minx, miny, maxx, maxy)
+
+
+def _store(grid: Grid, geom: MultiPolygon) -> None:
+    """Write a grid's new boundary and version, and re-place what the edit swept over.
+
+    Only the swept area (old XOR new) can change which grid a building, camera or kiosk is in, so
+    only that is re-placed (Grid.save would re-place everything under old ∪ new: for a grid of
+    2,000 buildings, 2,000 row rewrites instead of the few dozen that move). The grid tiles of the
+    old and new shape are invalidated on commit, as Grid.save's signal would."""
+    from tiles.invalidation import invalidate_boxes, layers_fed_by
+
+    old = grid.boundary
+    Grid.objects.filter(pk=grid.pk).update(boundary=geom, version=grid.version + 1)
+    grid.boundary, grid.version = geom, grid.version + 1
+    invalidate_boxes([_box(old), _box(geom)], layers_fed_by("gis_core.Grid"))
+    swept = old.sym_difference(geom)
+    if not swept.empty:
+        replace_in(swept, grid.community_id)
+
+
+# The stored EPSG:3857 column of each located model: its GiST index finds the rows under the swept
+# area's box before any point-on-surface is computed.
+_INDEXED_3857 = {"footprint": "footprint_3857", "location": "location_3857"}
+
+
+def replace_in(area, community_id: int) -> None:
+    """Re-place every located model (gis_core.assign.LOCATED_MODELS) whose anchor lies in `area`,
+    with gis_core.assign's own lookup, but finding the rows through the 3857 index."""
+    from django.apps import apps
+    from psycopg import sql
+
+    from gis_core import assign
+
+    for label in assign.LOCATED_MODELS:
+        model = apps.get_model(label)
+        names = {f.name for f in model._meta.concrete_fields}
+        column = next(c for f, c in _INDEXED_3857.items() if f in names)
+        where = sql.SQL(
+            "t.community_id = %s AND t.{col} && ST_Transform(ST_Envelope(ST_GeomFromEWKT(%s)), 3857)"
+            " AND ST_Intersects({anchor}, ST_GeomFromEWKT(%s))"
+        ).format(col=sql.Identifier(column), anchor=assign._anchor_sql(model))
+        assign._update(model, where, [community_id, area.ewkt, area.ewkt], set_community=False)
+
+
+def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, report, restored_from=None):
     """Write one grid's new boundary with its history row; return the moved buildings."""
-    area = grid.boundary.union(geom)
-    if area_extra is not None:
-        area = area.union(area_extra)
+    area = grid.boundary.sym_difference(geom)
     before = _placements(area, grid.community_id)
-    grid.boundary = geom
-    grid.version += 1
-    grid.save()
+    _store(grid, geom)
     _record(grid, action, user, note, restored_from)
     after = _placements(area, grid.community_id)
     moved = _moved(before, after)
@@ -221,10 +244,9 @@ def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, report, restor
 
 
 def _finish(grids: list[Grid], moved: list[dict], report: dict) -> Outcome:
-    touched = {g.pk for g in grids} | {g.parent_id for g in grids if g.parent_id}
-    codes = {c for m in moved for c in (m["from_grid"], m["to_grid"], m["from_mesh"], m["to_mesh"]) if c}
-    touched |= set(Grid.objects.filter(code__in=codes).values_list("pk", flat=True))
-    recompute_stats(touched)
+    from planner import stats
+
+    stats.after_moves({g.pk for g in grids} | {g.parent_id for g in grids if g.parent_id}, moved)
     _invalidate_building_tiles(moved)
     for g in grids:
         g.refresh_from_db()
@@ -258,24 +280,14 @@ def save_boundaries(edits: list[tuple[int, MultiPolygon, int | None]], *, user=N
         if not ok:
             raise Rejected(_("边界未通过检查，未保存 / the boundary failed validation and was not saved"),
                            report=reports if len(edits) > 1 else next(iter(reports.values())))
-        area = None
-        for grid_id, geom, _v in edits:
-            g = grids[grid_id]
-            part = g.boundary.union(geom)
-            area = part if area is None else area.union(part)
+        area = _union([grids[grid_id].boundary.sym_difference(geom) for grid_id, geom, _v in edits])
         community = grids[ids[0]].community_id
         before = _placements(area, community)
         for grid_id, geom, _v in edits:
             grid = grids[grid_id]
             ensure_initial_history(grid)
-            grid.boundary = geom
-            grid.version += 1
-            grid.save()
+            _store(grid, geom)
             _record(grid, action, user, note, restored_from)
-        if len(edits) > 1:  # each save re-placed its own area against the others' old shapes: settle
-            from gis_core.assign import reassign_area
-
-            reassign_area(area, community)
         moved = _moved(before, _placements(area, community))
         report = reports if len(edits) > 1 else next(iter(reports.values()))
         return _finish([grids[i] for i in ids], moved, report)
@@ -409,16 +421,14 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
                                    boundary=other.boundary, action=GridVersion.Action.RETIRE,
                                    note=note or _("并入 %s / merged into %s") % (grid.code, grid.code),
                                    author=user if getattr(user, "is_authenticated", False) else None)
-        before = _placements(union, grid.community_id)
+        before = _placements(other.boundary, grid.community_id)
         known = {other.pk: other.code}
         known.update(Grid.objects.filter(parent=grid).values_list("pk", "code"))
-        other_code = other.code
+        other_code, other_boundary = other.code, other.boundary
         other.delete()
-        grid.boundary = union
-        grid.version += 1
-        grid.save()
+        _store(grid, union)
         _record(grid, GridVersion.Action.MERGE, user, note or _("并入 %s / merged %s") % (other_code, other_code))
-        moved = _moved(before, _placements(union, grid.community_id), known)
+        moved = _moved(before, _placements(other_boundary, grid.community_id), known)
         return _finish([grid], moved, report)
 
     return _run(join, dry_run)
