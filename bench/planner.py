@@ -131,7 +131,7 @@ def build_community() -> dict:
 
         assign_all(Building, community.pk)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE buildings_building; ANALYZE buildings_room; ANALYZE residents_tenancy; ANALYZE gis_core_grid")
+        cur.execute("VACUUM (ANALYZE) gis_core_grid, buildings_building, buildings_room, residents_tenancy, planner_gridstats")
     return {"community": community, "w": w.pk, "e": e.pk, "edge": edge, "height": height, "width": width,
             "geom": geom}
 
@@ -212,6 +212,7 @@ def main() -> None:
         assert r.status_code == 200, r.content[:500]
         return ms, len(r.json()["moved"])
 
+    load_before = os.getloadavg()
     timings = {"single": [], "shared edge": [], "dry run": []}
     moved = {}
     for rnd in range(args.rounds + 1):
@@ -230,11 +231,16 @@ def main() -> None:
         rows.append({"operation": name, "edits": len(t), "buildings_moved_per_edit": moved.get(name, 84),
                      "p50_ms": round(pct(t, 50), 1), "p95_ms": round(pct(t, 95), 1), "p99_ms": round(pct(t, 99), 1),
                      "max_ms": round(max(t), 1), "mean_ms": round(statistics.mean(t), 1)})
+    load_after = os.getloadavg()
     result = {"target_p95_ms": 300, "grid_buildings": in_w, "city": counts,
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)", "runs": rows}
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+              "load_average_before": [round(x, 2) for x in load_before],
+              "load_average_after": [round(x, 2) for x in load_after], "runs": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "planner.json").write_text(json.dumps(result, indent=2) + "\n")
-    md = [f"Grid W: {in_w:,} buildings, in a city of {counts['buildings']:,} buildings / {counts['rooms']:,} rooms.", "",
+    md = [f"Grid W: {in_w:,} buildings, in a city of {counts['buildings']:,} buildings / {counts['rooms']:,} rooms. "
+          f"{result['machine']}; load average (1/5/15 min) {result['load_average_before']} before, "
+          f"{result['load_average_after']} after.", "",
           "| operation | edits | buildings moved per edit | p50 | p95 | p99 | max |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         md.append(f"| {r['operation']} | {r['edits']} | {r['buildings_moved_per_edit']} | {r['p50_ms']} ms | "

@@ -228,7 +228,7 @@ def check(p: Proposal) -> dict:
     warnings: list[dict] = []
     report: dict = {"validity": validity(p.geometry)}
     if not report["validity"]["ok"]:
-        errors.append({"rule": "validity", "message": _("边界不是有效的面：%(reason)s / the boundary is not a valid polygon")
+        errors.append({"rule": "validity", "message": _("边界不是有效的面：%(reason)s / the boundary is not a valid polygon: %(reason)s")
                        % {"reason": report["validity"]["reason"]}})
         return {"ok": False, "errors": errors, "warnings": warnings, **report}
 

@@ -335,7 +335,7 @@ def create(*, community_id: int, parent_id: int | None, name: str, geom: MultiPo
             raise Rejected(_("边界未通过检查，未保存 / the boundary failed validation and was not saved"), report=report)
         new_code = code or next_code(community_id, parent)
         if Grid.objects.filter(code=new_code).exists():
-            raise Conflict(_("编码 %s 已被使用 / code already in use") % new_code)
+            raise Conflict(_("编码 %(code)s 已被使用 / code %(code)s is already in use") % {"code": new_code})
         before = _placements(geom, community_id)
         grid = Grid(community_id=community_id, parent=parent, level=level, code=new_code, name=name,
                     kind=kind, boundary=geom)
@@ -363,8 +363,8 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
                 [bytes(grid.boundary.ewkb), bytes(line.ewkb)])
             parts = [bytes(r[0]) for r in cur.fetchall()]
         if len(parts) != 2:
-            raise PlannerError(_("分割线须把网格恰好分成两块（现为 %s 块）/ the line must cut the grid into exactly two parts")
-                               % len(parts))
+            raise PlannerError(_("分割线须把网格恰好分成两块（现为 %(n)s 块）/ the line must cut the grid into exactly two parts "
+                                 "(it makes %(n)s)") % {"n": len(parts)})
         from django.contrib.gis.geos import GEOSGeometry
 
         keep, other = (MultiPolygon(GEOSGeometry(memoryview(p)), srid=4326) for p in parts)
@@ -381,7 +381,7 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
                    code=next_code(grid.community_id, grid.parent), name=name, boundary=other)
         before = _placements(other, grid.community_id)
         new.save()
-        _record(new, GridVersion.Action.CREATE, user, note or _("由 %s 拆分 / split from %s") % (grid.code, grid.code))
+        _record(new, GridVersion.Action.CREATE, user, note or _("由 %(code)s 拆分 / split from %(code)s") % {"code": grid.code})
         moved += _moved(before, _placements(other, grid.community_id))
         return _finish([grid, new], moved, {"kept": report, "new": report_other})
 
@@ -419,7 +419,7 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
         # Retire the other first so that no building is left pointing at it.
         GridVersion.objects.create(grid=other, grid_code=other.code, version=other.version + 1, name=other.name,
                                    boundary=other.boundary, action=GridVersion.Action.RETIRE,
-                                   note=note or _("并入 %s / merged into %s") % (grid.code, grid.code),
+                                   note=note or _("并入 %(code)s / merged into %(code)s") % {"code": grid.code},
                                    author=user if getattr(user, "is_authenticated", False) else None)
         before = _placements(other.boundary, grid.community_id)
         known = {other.pk: other.code}
@@ -427,7 +427,7 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
         other_code, other_boundary = other.code, other.boundary
         other.delete()
         _store(grid, union)
-        _record(grid, GridVersion.Action.MERGE, user, note or _("并入 %s / merged %s") % (other_code, other_code))
+        _record(grid, GridVersion.Action.MERGE, user, note or _("并入 %(code)s / merged %(code)s") % {"code": other_code})
         moved = _moved(before, _placements(other_boundary, grid.community_id), known)
         return _finish([grid], moved, report)
 

@@ -367,3 +367,38 @@ def test_schema_documents_the_planner_api(client):
                  "/api/planner/grids/{id}/history/{version}/restore/", "/api/planner/grids/{id}/split/"):
         assert path in text, path
     assert "dry_run" in text
+
+
+def test_statistics_follow_check_ins_once_stale(planner, place):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from planner import stats as grid_stats
+
+    west = place["west"]
+    first = planner.get(f"{API}{west.pk}/").json()["properties"]
+    assert (first["buildings"], first["rooms"], first["households"], first["residents"]) == (2, 4, 2, 3)
+    room = Room.objects.get(building=place["b"], number="101")
+    tenancy.check_in(room.pk, person(9), via="staff")
+    assert planner.get(f"{API}{west.pk}/").json()["properties"]["residents"] == 3  # stored counts, fresh enough
+    GridStats.objects.filter(grid=west).update(counted_at=timezone.now() - grid_stats.MAX_AGE - timedelta(seconds=1))
+    again = planner.get(f"{API}{west.pk}/").json()["properties"]
+    assert (again["households"], again["residents"]) == (3, 4)
+
+
+def test_page_speaks_chinese_first_and_english(planner, place, client):
+    import re
+
+    def strings(page):  # the script's strings, from the page's json_script
+        return json.loads(re.search(r'id="planner-strings" type="application/json">(.*?)</script>', page, re.S).group(1))
+
+    client.force_login(planner.user)
+    page = client.get("/planner/").content.decode()
+    assert "编辑边界" in page and strings(page)["keep_mine"] == "保留我的"
+    client.cookies["django_language"] = "en"
+    page = client.get("/planner/").content.decode()
+    assert "Edit boundary" in page and strings(page)["keep_mine"] == "Keep mine" and "编辑边界" not in page
+    body = client.put(f"{API}{place['west'].pk}/", {"geometry": box(0, 0, 220, 200), "version": 1},
+                      content_type="application/json").json()
+    assert body["report"]["errors"][0]["message"].startswith("Overlaps ")
