@@ -89,6 +89,7 @@ def test_drag_a_shared_vertex_save_and_the_building_moves_to_the_neighbour(open_
     assert Grid.objects.get(pk=scene["east"].pk).version == 2
     v = GridVersion.objects.get(grid=scene["west"], version=2)
     assert v.note == "北侧新围墙" and v.author == scene["user"]
+    assert page.inner_text("#selected .code") == scene["west"].code  # still the grid the planner edited
     assert page.inner_text("#selected .buildings") == "1"
     page.wait_for_selector("#history li[data-version='2']")
     rp.screenshot("planner")
@@ -146,3 +147,17 @@ def test_planner_page_needs_the_role(open_page, live_server, scene):
     login(rp2, live_server, worker)
     response = rp2.page.goto(f"{live_server.url}/planner/")
     assert response.status == 403
+
+
+def test_vertices_snap_to_building_corners(open_page, live_server, scene):
+    rp = open_planner(open_page, live_server, scene)
+    page = rp.page
+    page.mouse.click(*screen_xy(rp, 60, 120))
+    page.wait_for_function("document.querySelector('#selected .code') !== null")
+    page.click("#btn-edit")
+    page.wait_for_selector(".marker-icon")
+    drag(rp, screen_xy(rp, 0, 0), screen_xy(rp, 17, 17))  # ~6 px from building S's corner (20, 20)
+    corner = Building.objects.get(code="S").footprint.coords[0][0]
+    vertices = page.evaluate(
+        "id => plannerState.grids.get(id).getLatLngs().flat(3).map(ll => [ll.lng, ll.lat])", scene["west"].pk)
+    assert any(abs(lng - corner[0]) < 1e-9 and abs(lat - corner[1]) < 1e-9 for lng, lat in vertices), vertices

@@ -282,7 +282,8 @@
     if (res.status === 200) {
       message(T.saved, "ok");
       document.body.dataset.saved = String(Number(document.body.dataset.saved || 0) + 1);
-      await finishEditing(res.data.grids && res.data.grids[0] ? res.data.grids[0].id : null);
+      const created = state.draft && res.data.grids && res.data.grids[0] ? res.data.grids[0].id : null;
+      await finishEditing(created || (state.selected && state.selected.feature.id));
     }
   }
 
