@@ -274,7 +274,8 @@ def check(p: Proposal) -> dict:
 
         report["before"] = stats.current(p.grid_id)
         leaving, entering = membership_changes(p)
-        out, into = stats.total(leaving), stats.total(entering)
+        counts = stats.per_building(leaving + entering)
+        out, into = stats.total(leaving, counts), stats.total(entering, counts)
         report["after"] = {f: report["before"][f] - out[f] + into[f] for f in stats.FIELDS}
     else:
         report["before"] = {"buildings": 0, "rooms": 0, "households": 0, "residents": 0}

@@ -167,8 +167,10 @@ def _proposal(grid: Grid, geom: MultiPolygon, **kw) -> checks.Proposal:
 
 def _run(fn, dry_run: bool) -> Outcome:
     """Run an edit in one transaction; a dry run computes the outcome and rolls it back."""
+    from planner import stats
+
     try:
-        with transaction.atomic():
+        with stats.memo(), transaction.atomic():
             outcome = fn()
             if dry_run:
                 raise _DryRun(outcome)

@@ -11,6 +11,8 @@ not touch grid statistics) or missing.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import connection
@@ -61,20 +63,42 @@ def recompute(grid_ids) -> None:
             cur.execute(_FULL_SQL, {"ids": ids, "today": timezone.localdate()})
 
 
+# Within one edit (planner.services runs each in `memo()`), a building's rooms and tenancies do not
+# change: the counts the validation took for the moving buildings serve the statistics update too.
+_memo: ContextVar[dict | None] = ContextVar("planner_building_counts", default=None)
+
+
+@contextmanager
+def memo():
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def per_building(ids) -> dict[int, dict]:
     ids = sorted(set(ids))
-    if not ids:
-        return {}
-    with connection.cursor() as cur:
-        cur.execute(_PER_BUILDING_SQL, {"ids": ids, "today": timezone.localdate()})
-        return {r[0]: {"buildings": 1, "rooms": r[1], "households": r[2], "residents": r[3]} for r in cur.fetchall()}
+    cache = _memo.get()
+    missing = [i for i in ids if cache is None or i not in cache]
+    found = {}
+    if missing:
+        with connection.cursor() as cur:
+            cur.execute(_PER_BUILDING_SQL, {"ids": missing, "today": timezone.localdate()})
+            found = {r[0]: {"buildings": 1, "rooms": r[1], "households": r[2], "residents": r[3]}
+                     for r in cur.fetchall()}
+    if cache is None:
+        return found
+    cache.update(found)
+    return {i: cache[i] for i in ids if i in cache}
 
 
-def total(ids) -> dict:
+def total(ids, counts: dict[int, dict] | None = None) -> dict:
+    counts = per_building(ids) if counts is None else counts
     out = dict(ZERO)
-    for row in per_building(ids).values():
+    for i in ids:
         for f in FIELDS:
-            out[f] += row[f]
+            out[f] += counts.get(i, ZERO)[f]
     return out
 
 
