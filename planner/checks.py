@@ -9,6 +9,7 @@ Rules (see ../shared/notes/grids.md):
 * no overlap with current siblings (error; per sibling the overlapping area and shape);
 * gaps left in the parent, i.e. parent minus the union of all siblings (a warning: area and shape,
   with the gap area before the edit for comparison — a gap may be intended while redrawing);
+* the grid's own meshes stay inside it (error: the tree would be inconsistent);
 * buildings cut by the boundary: a footprint with more than CUT_M2 both inside and outside
   (error: a building must lie in exactly one grid);
 * households and residents in the grid before and after (information).
@@ -81,6 +82,8 @@ class Proposal:
     replaces: list[int] = field(default_factory=list)
     together: list[MultiPolygon] = field(default_factory=list)
     together_codes: list[str] = field(default_factory=list)
+    # Meshes of the grid that the edit moves elsewhere (a split hands them to the new grid).
+    children_exempt: list[int] = field(default_factory=list)
 
 
 def _today():
@@ -150,6 +153,12 @@ gaps AS (
     SELECT ST_CollectionExtract(ST_Difference(parent.geom, COALESCE(after_cover.geom, 'SRID=4326;POLYGON EMPTY'::geometry)), 3) AS after,
            ST_Difference(parent.geom, COALESCE(before_cover.geom, 'SRID=4326;POLYGON EMPTY'::geometry)) AS before
     FROM parent, after_cover, before_cover),
+kids AS (
+    SELECT c.id, c.code, c.name,
+           ST_Difference(c.boundary, ST_Buffer(g.geom::geography, %(tol)s)::geometry) AS outside
+    FROM gis_core_grid c, g
+    WHERE c.parent_id = %(grid)s AND NOT (c.id = ANY(%(kids_exempt)s))
+      AND c.valid_from <= %(today)s AND (c.valid_to IS NULL OR c.valid_to > %(today)s)),
 cut AS (
     SELECT b.id, b.code, b.address,
            ST_Area(ST_Intersection(b.footprint, g.geom)::geography) AS inside_m2,
@@ -161,6 +170,10 @@ cut AS (
       AND ST_Intersects(b.footprint, ST_Boundary(g.geom)))
 SELECT
     (SELECT parent.geom IS NOT NULL FROM parent) AS has_parent,
+    (SELECT json_agg(json_build_object('id', id, 'code', code, 'name', name,
+                                       'outside_m2', round(ST_Area(outside::geography)::numeric, 1),
+                                       'shape', ST_AsGeoJSON(outside, 7)::json) ORDER BY code)
+       FROM kids WHERE ST_Area(outside::geography) > %(overlap_m2)s) AS children_outside,
     (SELECT ST_Area(geom::geography) FROM outside) AS outside_m2,
     (SELECT ST_AsGeoJSON(geom, 7) FROM outside WHERE NOT ST_IsEmpty(geom)) AS outside_shape,
     (SELECT json_agg(json_build_object('id', id, 'code', code, 'name', name,
@@ -237,6 +250,7 @@ def check(p: Proposal) -> dict:
         "geom": bytes(p.geometry.ewkb), "together": [bytes(t.ewkb) for t in p.together],
         "together_codes": (p.together_codes or [""] * len(p.together)),
         "level": p.level, "parent": p.parent_id, "community": p.community_id, "exclude": exclude,
+        "grid": p.grid_id, "kids_exempt": p.children_exempt,
         "today": _today(), "tol": TOLERANCE_M, "overlap_m2": OVERLAP_M2, "gap_m2": GAP_M2, "cut_m2": CUT_M2,
     })
     if not row["has_parent"]:
@@ -255,6 +269,13 @@ def check(p: Proposal) -> dict:
         errors.append({"rule": "overlap", "grid": o["code"],
                        "message": _("与 %(code)s 重叠 %(area)s m² / overlaps %(code)s by %(area)s m²")
                        % {"code": o["code"], "area": o["area_m2"]}})
+
+    report["children_outside"] = row["children_outside"] or []
+    for c in report["children_outside"]:
+        errors.append({"rule": "children_inside", "grid": c["code"],
+                       "message": _("网眼 %(code)s 有 %(area)s m² 会在网格之外（请先修改网眼）/ "
+                                    "mesh %(code)s would have %(area)s m² outside the grid (edit the mesh first)")
+                       % {"code": c["code"], "area": c["outside_m2"]}})
 
     gap = row["gap_m2"] or 0.0
     report["gaps"] = {"area_m2": round(gap, 1), "before_m2": round(row["gap_before_m2"] or 0.0, 1),

@@ -370,7 +370,11 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
         from django.contrib.gis.geos import GEOSGeometry
 
         keep, other = (MultiPolygon(GEOSGeometry(memoryview(p)), srid=4326) for p in parts)
-        report = checks.check(_proposal(grid, keep, together=[other], together_codes=[_("新网格 / new grid")]))
+        # Meshes lying in the part split off go with it (by a point on their surface; one that the
+        # line cuts stays and is reported as outside the kept part).
+        handed = [m.pk for m in Grid.objects.filter(parent=grid) if other.covers(m.boundary.point_on_surface)]
+        report = checks.check(_proposal(grid, keep, together=[other], together_codes=[_("新网格 / new grid")],
+                                        children_exempt=handed))
         report_other = checks.check(checks.Proposal(community_id=grid.community_id, level=grid.level,
                                                     parent_id=grid.parent_id, geometry=other,
                                                     replaces=[grid.pk], together=[keep], together_codes=[grid.code]))
@@ -383,6 +387,8 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
                    code=next_code(grid.community_id, grid.parent), name=name, boundary=other)
         before = _placements(other, grid.community_id)
         new.save()
+        if handed:
+            Grid.objects.filter(pk__in=handed).update(parent=new)
         _record(new, GridVersion.Action.CREATE, user, note or _("由 %(code)s 拆分 / split from %(code)s") % {"code": grid.code})
         moved += _moved(before, _placements(other, grid.community_id))
         return _finish([grid, new], moved, {"kept": report, "new": report_other})

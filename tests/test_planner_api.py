@@ -106,6 +106,27 @@ def test_mesh_must_stay_inside_its_grid(planner, place):
     assert "inside_parent" in rules(report)
 
 
+def test_a_grid_keeps_its_meshes_inside(planner, place):
+    make_grid(place["west"].community, 1, (0, 0, 100, 100), parent=place["west"])
+    make_grid(place["west"].community, 2, (100, 0, 200, 100), parent=place["west"])
+    report = check(planner, place["west"], box(0, 0, 150, 200))
+    assert "children_inside" in rules(report)
+    (c,) = report["children_outside"]
+    assert c["code"].endswith("002") and c["outside_m2"] == pytest.approx(50 * 100, rel=0.05)
+
+
+def test_split_hands_meshes_in_the_other_part_to_the_new_grid(planner, place):
+    west = place["west"]
+    m1 = make_grid(west.community, 1, (0, 0, 100, 200), parent=west)
+    m2 = make_grid(west.community, 2, (100, 0, 200, 200), parent=west)
+    line = {"type": "LineString", "coordinates": [list(lonlat(100, -10)), list(lonlat(100, 210))]}
+    r = planner.post(f"{API}{west.pk}/split/", {"line": line, "version": 1, "name": "西二"}, format="json")
+    assert r.status_code == 200, r.content
+    new_id = r.json()["grids"][1]["id"]
+    parents = {g.pk: g.parent_id for g in Grid.objects.filter(pk__in=[m1.pk, m2.pk])}
+    assert sorted(parents.values()) == sorted([west.pk, new_id])
+
+
 def test_overlap_with_sibling_reports_area_and_shape(planner, place):
     report = check(planner, place["west"], box(0, 0, 220, 200))
     assert rules(report) == ["overlap"]

@@ -217,6 +217,7 @@
       (r.overlaps || []).forEach((o) => add(o.shape, {color: "#c62828", fillColor: "#e53935", fillOpacity: 0.5, weight: 1}));
       if (r.gaps && r.gaps.shape) add(r.gaps.shape, {color: "#ef6c00", fillColor: "#ffb74d", fillOpacity: 0.5, weight: 1, dashArray: "3 3"});
       if (r.inside_parent && r.inside_parent.outside_shape) add(r.inside_parent.outside_shape, {color: "#6a1b9a", fillColor: "#ab47bc", fillOpacity: 0.5, weight: 1});
+      (r.children_outside || []).forEach((c) => add(c.shape, {color: "#6a1b9a", fillColor: "#ce93d8", fillOpacity: 0.5, weight: 1}));
       (r.cut_buildings || []).forEach((b) => add(b.shape, {color: "#b71c1c", weight: 3, fillOpacity: 0.2}));
       if (r.validity.location) add(r.validity.location, {color: "#b71c1c", radius: 8});
     }
