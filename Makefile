@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search deps-test bench-planner
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -98,6 +98,7 @@ bench-search: venv db
 	$(PY) bench/vacant_search.py
 
 # Planner: validate-and-save of a grid with 2,000+ buildings at city scale (bench/results/planner.md).
+.PHONY: bench-planner
 bench-planner: venv db
 	$(PY) bench/planner.py
 
