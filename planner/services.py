@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import MultiPolygon
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gis_core.models import Grid
@@ -234,7 +233,7 @@ def replace_in(area, community_id: int) -> None:
         assign._update(model, where, [community_id, area.ewkt, area.ewkt], set_community=False)
 
 
-def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, report, restored_from=None):
+def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, restored_from=None):
     """Write one grid's new boundary with its history row; return the moved buildings."""
     area = grid.boundary.sym_difference(geom)
     before = _placements(area, grid.community_id)
@@ -382,7 +381,7 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
             raise Rejected(_("拆分未通过检查，未保存 / the split failed validation and was not saved"),
                            report=report, report_other=report_other)
         ensure_initial_history(grid)
-        moved = _write(grid, keep, action=GridVersion.Action.SPLIT, user=user, note=note, report=report)
+        moved = _write(grid, keep, action=GridVersion.Action.SPLIT, user=user, note=note)
         new = Grid(community_id=grid.community_id, parent=grid.parent, level=grid.level, kind=grid.kind,
                    code=next_code(grid.community_id, grid.parent), name=name, boundary=other)
         before = _placements(other, grid.community_id)

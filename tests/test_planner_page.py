@@ -1,8 +1,6 @@
 """The planner map in headless Chromium: log in, select a grid, drag a shared vertex, see the live
 check, save, and find a building in the neighbouring grid; a stale save offers keep mine/theirs."""
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
