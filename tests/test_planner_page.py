@@ -159,3 +159,40 @@ def test_vertices_snap_to_building_corners(open_page, live_server, scene):
     vertices = page.evaluate(
         "id => plannerState.grids.get(id).getLatLngs().flat(3).map(ll => [ll.lng, ll.lat])", scene["west"].pk)
     assert any(abs(lng - corner[0]) < 1e-9 and abs(lat - corner[1]) < 1e-9 for lng, lat in vertices), vertices
+
+
+def test_restore_a_past_version_and_rotate_a_camera(open_page, live_server, scene):
+    from gis_core.models import Camera
+    from planner import services
+    from planner.checks import parse_polygon
+    from tests.factories import point
+
+    cam = Camera.objects.create(community=scene["west"].community, code="34020000001320000009", name="北门",
+                                location=point(100, 150), mount_height_m=4, heading_deg=0, hfov_deg=60)
+    shrunk = {"type": "Polygon", "coordinates": [[list(lonlat(*p)) for p in
+                                                  ((0, 0), (150, 0), (150, 200), (0, 200), (0, 0))]]}
+    services.save_boundary(scene["west"].pk, parse_polygon(shrunk), version=1, note="收缩")
+    assert Building.objects.get(code="N").grid_id is None
+    rp = open_planner(open_page, live_server, scene)
+    page = rp.page
+    page.mouse.click(*screen_xy(rp, 60, 120))
+    page.wait_for_selector("#history li[data-version='1'] .restore")
+    page.click("#history li[data-version='1'] .view")  # drawn on the map
+    page.wait_for_function("plannerMap.hasLayer && document.querySelectorAll('.leaflet-overlay-pane path').length > 0")
+    page.click("#history li[data-version='1'] .restore")
+    page.wait_for_function("document.querySelector('#selected .version') && "
+                           "document.querySelector('#selected .version').textContent === '3'", timeout=20_000)
+    west = Grid.objects.get(pk=scene["west"].pk)
+    assert west.version == 3 and Building.objects.get(code="N").grid_id == west.pk
+    assert GridVersion.objects.get(grid=west, version=3).restored_from == 1
+    # cameras: open the layer, pick the camera, turn it to 135°, save
+    page.click("#btn-cameras")
+    page.wait_for_selector(f".leaflet-marker-icon[title='{cam.code}']")
+    page.click(f".leaflet-marker-icon[title='{cam.code}']")
+    page.fill("#cam-heading", "135")
+    page.fill("#cam-fov", "75")
+    page.click("#cam-save")
+    page.wait_for_selector("#message p.ok")
+    cam.refresh_from_db()
+    assert (cam.heading_deg, cam.hfov_deg, cam.grid_id) == (135, 75, scene["west"].pk)
+    rp.screenshot("planner-camera")
