@@ -196,3 +196,24 @@ def test_restore_a_past_version_and_rotate_a_camera(open_page, live_server, scen
     cam.refresh_from_db()
     assert (cam.heading_deg, cam.hfov_deg, cam.grid_id) == (135, 75, scene["west"].pk)
     rp.screenshot("planner-camera")
+
+
+def test_split_a_grid_along_a_drawn_line(open_page, live_server, scene):
+    rp = open_planner(open_page, live_server, scene)
+    page = rp.page
+    answers = iter(["东二"])
+    page.on("dialog", lambda d: d.accept(next(answers, "")) if d.type == "prompt" else d.accept())
+    page.mouse.click(*screen_xy(rp, 300, 120))  # the east grid
+    page.wait_for_function(f"document.querySelector('#selected .code') && "
+                           f"document.querySelector('#selected .code').textContent === '{scene['east'].code}'")
+    page.click("#btn-split")
+    start, end = screen_xy(rp, 300, -30), screen_xy(rp, 300, 230)
+    page.mouse.click(*start)
+    page.mouse.click(*end)
+    page.mouse.click(*end)  # clicking the last vertex again finishes the line
+    page.wait_for_function("document.querySelector('#selected .version') && "
+                           "document.querySelector('#selected .version').textContent === '2'", timeout=20_000)
+    grids = Grid.objects.grids().order_by("code")
+    assert [g.code for g in grids] == [scene["west"].code, scene["east"].code, scene["west"].community.code + "003"]
+    assert grids[2].name == "东二"
+    assert abs(grids[1].boundary.area - grids[2].boundary.area) < grids[1].boundary.area * 0.05
