@@ -25,6 +25,7 @@ help:
 	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
 	@echo "make bench-checkin signed card reading -> tenancy committed, against gunicorn (bench/results/checkin.md)"
+	@echo "make bench-planner grid validate-and-save with 2,000 buildings at city scale (bench/results/planner.md)"
 
 deps:
 	@scripts/deps.sh
@@ -99,6 +100,11 @@ bench-search: venv db
 
 bench-checkin: demo
 	$(PY) bench/checkin.py
+
+# Planner: validate-and-save of a grid with 2,000+ buildings at city scale (bench/results/planner.md).
+.PHONY: bench-planner
+bench-planner: venv db
+	$(PY) bench/planner.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("kiosk.urls")),
     path("", include("kiosk.register_urls")),
     path("", include("police.urls")),
+    path("", include("planner.urls")),
+    path("", include("accounts.urls")),
 ]

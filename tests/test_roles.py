@@ -60,3 +60,13 @@ def test_drf_permission(planner):
     assert perm.has_permission(request, None)
     request.user = AnonymousUser()
     assert not perm.has_permission(request, None)
+
+
+def test_staff_pages_send_anonymous_visitors_to_a_real_login(client, planner):
+    response = client.get("/police/feed/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "工作人员登录" in page.content.decode()
+    signed_in = client.post("/login/?next=/police/feed/", {"username": "planner1", "password": "x",
+                                                         "next": "/police/feed/"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/police/feed/"
