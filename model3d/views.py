@@ -172,7 +172,6 @@ def viewer(request):
         "tileset": reverse("model3d:root"),
         "status": reverse("model3d:status"),
         "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
-        "cesiumBase": settings.STATIC_URL + "vendor/cesium/",
         "pollSeconds": settings.KIOSK_POLL_SECONDS,
         "maxFloor": Room.objects.order_by("-floor").values_list("floor", flat=True).first() or 1,
         "view": ([communities[0]["tileset3d__west"], communities[0]["tileset3d__south"],

@@ -61,8 +61,11 @@ FIND_ROOM = """() => {
   for (let y = 80; y < c.clientHeight - 20; y += 12)
     for (let x = 20; x < c.clientWidth - 20; x += 12) {
       const f = village3d.featureAt({x, y});
-      if (f && f.getProperty('room_id') !== undefined)
-        return {x, y, id: f.getProperty('room_id'), floor: f.getProperty('floor'), building: f.getProperty('building')};
+      if (f && f.getProperty('room_id') !== undefined) {
+        const box = c.getBoundingClientRect();  // x, y: page coordinates for a real click
+        return {x: box.left + x, y: box.top + y, id: f.getProperty('room_id'), floor: f.getProperty('floor'),
+                building: f.getProperty('building')};
+      }
     }
   return null;
 }"""

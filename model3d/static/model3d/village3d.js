@@ -112,6 +112,7 @@ export class Village3D {
   focus(lon, lat, {range = 250, heading = -12, pitch = -40, duration = 0} = {}) {
     const sphere = new C.BoundingSphere(C.Cartesian3.fromDegrees(lon, lat, 10), 1);
     const offset = new C.HeadingPitchRange(C.Math.toRadians(heading), C.Math.toRadians(pitch), range);
+    this.viewer.camera.cancelFlight();
     if (duration) {
       this.viewer.camera.flyToBoundingSphere(sphere, {offset, duration: duration / 1000});
     } else {
