@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search deps-test
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-3d deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
 	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
+	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 
 deps:
 	@scripts/deps.sh
@@ -70,6 +71,7 @@ migrate: venv db messages
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py build_3dtiles  # 3D Tiles of /3d/: only tiles whose buildings changed are meshed
 
 static: venv
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -95,6 +97,9 @@ bench-tiles: venv db
 
 bench-search: venv db
 	$(PY) bench/vacant_search.py
+
+bench-3d: deps-test venv db static
+	$(PY) bench/bench_3d.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

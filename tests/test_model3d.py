@@ -289,3 +289,13 @@ def test_no_tenant_data_in_tiles_or_cards(village, client: Client):
     assert names <= {"room_id", "building_id", "building", "floor", "number", "floors"}
     card = client.get(f"/3d/room/{Room.objects.first().pk}.json").json()
     assert not set(card) & {"tenant", "tenants", "person", "name", "id_number", "phone"}
+
+
+def test_viewer_page_chinese_first_english_second(village, client: Client):
+    build_community(village["community"])
+    html = client.get("/3d/").content.decode()
+    assert "<title>三维模型</title>" in html and "vendor/cesium/Cesium.js" in html
+    config = json.loads(html.split('id="viewer-config" type="application/json">')[1].split("</script>")[0])
+    assert config["strings"]["all_floors"] == "全部楼层" and config["maxFloor"] == 5 and config["view"]
+    en = client.get("/3d/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<title>3D model</title>" in en and "All floors" in en
