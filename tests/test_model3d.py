@@ -276,19 +276,28 @@ def test_status_and_room_card(village, client: Client):
     assert client.get("/3d/room/999999.json").status_code == 404
 
 
-def test_no_tenant_data_in_tiles_or_cards(village, client: Client):
-    from residents.models import Person  # noqa: F401  (tenants exist only in residents)
+def test_no_tenant_data_in_tiles_status_cards_or_viewer(village, client: Client):
+    from residents.models import Person, Tenancy
 
+    room = Room.objects.filter(building__code="V00").first()
+    person = Person.build(name="张小花", id_number="11010519491231002X", sex="2", phone="13700000000")
+    person.save()
+    Tenancy.objects.create(person=person, room=room, start_date="2026-01-01", registered_via="staff")
     build_community(village["community"])
-    state = TilesetState.objects.get(community=village["community"])
+    secrets = ["张小花", "11010519491231002X", "13700000000", person.name_masked, person.id_number_masked]
+    code = village["community"].code
+    bodies = [client.get(u).content for u in ["/3d/", "/tiles/3d/tileset.json", f"/tiles/3d/{code}/tileset.json",
+                                               f"/3d/status.json?community={code}", f"/3d/room/{room.pk}.json"]]
+    bodies += _glbs(TilesetState.objects.get(community=village["community"])).values()
+    for body in bodies:
+        for secret in secrets:
+            assert secret.encode() not in body
     names = set()
-    for data in _glbs(state).values():
-        gltf, blob = parse_glb(data)
-        names |= set(gltf["extensions"]["EXT_structural_metadata"]["schema"]["classes"][
-            next(iter(gltf["extensions"]["EXT_structural_metadata"]["schema"]["classes"]))]["properties"])
-    assert names <= {"room_id", "building_id", "building", "floor", "number", "floors"}
-    card = client.get(f"/3d/room/{Room.objects.first().pk}.json").json()
-    assert not set(card) & {"tenant", "tenants", "person", "name", "id_number", "phone"}
+    for data in _glbs(TilesetState.objects.get(community=village["community"])).values():
+        gltf, _ = parse_glb(data)
+        for cls in gltf["extensions"]["EXT_structural_metadata"]["schema"]["classes"].values():
+            names |= set(cls["properties"])
+    assert names == {"room_id", "building_id", "building", "floor", "number", "floors"}
 
 
 def test_viewer_page_chinese_first_english_second(village, client: Client):
