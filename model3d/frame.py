@@ -45,10 +45,13 @@ class EnuFrame:
 
     def to_enu(self, lon, lat, h=0.0) -> np.ndarray:
         """(n, 3) metres east/north/up of the origin for arrays of lon, lat (degrees), height (m)."""
-        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        lon, lat = np.atleast_1d(np.asarray(lon, dtype=float)), np.atleast_1d(np.asarray(lat, dtype=float))
         h = np.broadcast_to(np.asarray(h, dtype=float), lon.shape)
+        n = len(lon)
+        if n == 1:  # pyproj treats one-element arrays as scalars (with a deprecation warning)
+            lon, lat, h = np.repeat(lon, 2), np.repeat(lat, 2), np.repeat(h, 2)
         x, y, z = _to_ecef().transform(lon, lat, h)
-        d = np.stack([x, y, z], axis=-1) - self.origin_ecef
+        d = (np.stack([x, y, z], axis=-1) - self.origin_ecef)[:n]
         return d @ self.rotation.T
 
     def to_lonlath(self, enu: np.ndarray) -> np.ndarray:

@@ -323,3 +323,24 @@ def test_admin_lists_the_build_state_and_schedules_a_rebuild(village, client: Cl
     assert state.dirty_since is None
     client.post("/admin/model3d/tilesetstate/", {"action": "rebuild", "_selected_action": [state.pk]})
     assert TilesetState.objects.get(pk=state.pk).dirty_since is not None
+
+
+def test_moving_a_building_to_another_community_marks_both(village, django_capture_on_commit_callbacks):
+    from tests.factories import make_community
+
+    west = village["community"]
+    east = make_community(code="530112001002", name="东社区", extent=(400, 0, 800, 200))
+    build_community(west)
+    build_community(east)
+    b = Building.objects.get(code="V03")
+    with django_capture_on_commit_callbacks(execute=True):
+        b.footprint = rect(500, 50, 516, 60)
+        b.save()
+    b.refresh_from_db()
+    assert b.community_id == east.pk
+    assert TilesetState.objects.get(community=west).dirty_since is not None
+    assert TilesetState.objects.get(community=east).dirty_since is not None
+    build_community(west)
+    build_community(east)
+    east_state = TilesetState.objects.get(community=east)
+    assert check_tileset(east_state) == [] and TileContent.objects.filter(state=east_state).count() == 2
