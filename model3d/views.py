@@ -170,7 +170,8 @@ def viewer(request):
                                                 "tileset3d__east", "tileset3d__north"))
     config = {
         "tileset": reverse("model3d:root"),
-        "status": reverse("model3d:status"),
+        # One community (the usual deployment): only its vacant rooms; several: all of them.
+        "status": reverse("model3d:status") + (f"?community={communities[0]['code']}" if len(communities) == 1 else ""),
         "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
         "pollSeconds": settings.KIOSK_POLL_SECONDS,
         "maxFloor": Room.objects.order_by("-floor").values_list("floor", flat=True).first() or 1,

@@ -307,6 +307,8 @@ def test_viewer_page_chinese_first_english_second(village, client: Client):
     assert "<title>三维模型</title>" in html and "vendor/cesium/Cesium.js" in html
     config = json.loads(html.split('id="viewer-config" type="application/json">')[1].split("</script>")[0])
     assert config["strings"]["all_floors"] == "全部楼层" and config["maxFloor"] == 5 and config["view"]
+    assert config["status"] == f"/3d/status.json?community={village['community'].code}"
+    assert 'href="/3d/"' in client.get("/").content.decode()
     en = client.get("/3d/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<title>3D model</title>" in en and "All floors" in en
 
