@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin deps-test
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -26,6 +26,8 @@ help:
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
 	@echo "make bench-checkin signed card reading -> tenancy committed, against gunicorn (bench/results/checkin.md)"
 	@echo "make bench-planner grid validate-and-save with 2,000 buildings at city scale (bench/results/planner.md)"
+
+	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 
 deps:
 	@scripts/deps.sh
@@ -72,6 +74,7 @@ migrate: venv db messages
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py build_3dtiles  # 3D Tiles of /3d/: only tiles whose buildings changed are meshed
 
 static: venv
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -105,6 +108,9 @@ bench-checkin: demo
 .PHONY: bench-planner
 bench-planner: venv db
 	$(PY) bench/planner.py
+
+bench-3d: deps-test venv db static
+	$(PY) bench/bench_3d.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "police",
     "registration",
     "planner",
+    "model3d",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries installed from npm (package.json) and served by us: nothing from a CDN.
 STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist")]
 STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
+# CesiumJS (3D viewer): its built directory, with the Workers, Assets and Widgets it loads itself.
+STATICFILES_DIRS += [("vendor/cesium", BASE_DIR / "node_modules" / "cesium" / "Build" / "Cesium")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -247,3 +250,8 @@ LOGGING = {
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
 # only local files chosen by staff (buildings.importer refuses /vsicurl/ and other virtual paths).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- 3D model (model3d/) -----------------------------------------------------------------------
+# Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
+# explicitly); `manage.py build_3dtiles --pending` does the same from a shell or cron.
+MODEL3D_BACKGROUND = env_bool("MODEL3D_BACKGROUND", not TESTING)

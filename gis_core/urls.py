@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("gis_core.api.urls")),
+    path("", include("model3d.urls")),  # before tiles.urls, whose catch-all answers /tiles/…
     path("", include("tiles.urls")),
     path("", include("qrcodes.urls")),
     path("", include("kiosk.urls")),

@@ -57,7 +57,14 @@ def kiosk_page(request, code: str):
         "roomQr": reverse("kiosk:room-qr", args=[0]).replace("/0/", "/{id}/"),
         "grids": [{"code": g.code, "name": g.name} for g in grids],
         "strings": _strings(),
+        "mapMode": kiosk.map_mode,
     }
+    if kiosk.map_mode == Kiosk.MapMode.THREE_D:  # the 3D Tiles model instead of vector tiles (model3d/)
+        config["map3d"] = {
+            "tileset": reverse("model3d:root"),
+            "status": reverse("model3d:status") + f"?community={kiosk.community.code}",
+            "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
+        }
     return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config})
 
 

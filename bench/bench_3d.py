@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Benchmark of the 3D model: build time of the demo community's 3D Tiles, their size, the
+rebuild after one building changes, and the time for /3d/ to show its first frame.
+
+    make bench-3d                      # or: .venv/bin/python bench/bench_3d.py
+
+Runs in a scratch database (bench_model3d) on the cluster of DATABASE_URL, created and dropped
+here (the product database is not touched): migrate, seed the demo (without tenants), then
+measure. The viewer is timed in headless Chromium (Debian's, SwiftShader WebGL: no GPU) against
+gunicorn in the production configuration (collected static files, WhiteNoise). One run of each;
+writes bench/results/model3d.json and model3d.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+DB = "bench_model3d"
+
+import importlib.util  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_seed", ROOT / "bench" / "seed.py")
+_seed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_seed)
+psql, scratch_url = _seed.psql, _seed.scratch_url
+# This script's directory (bench/) comes first on sys.path; keep the project's packages first.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+
+def manage(url: str, *args: str) -> float:
+    env = {**os.environ, "DATABASE_URL": url, "MODEL3D_BACKGROUND": "false"}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+    return time.monotonic() - started
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def viewer_first_frame(url: str) -> dict:
+    """Open /3d/ twice (cold, then with the browser's cache) and time the first frame with the model."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "MODEL3D_BACKGROUND": "false"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "gis_core.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        out = {}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
+            sizes = []
+            page.on("response", lambda r: sizes.append(int(r.headers.get("content-length") or 0)))
+            foreign = []
+            page.on("request", lambda r: foreign.append(r.url) if f"127.0.0.1:{port}" not in r.url
+                    and r.url.startswith("http") else None)
+            for label in ("cold", "warm"):
+                sizes.clear()
+                page.goto(f"http://127.0.0.1:{port}/3d/")
+                page.wait_for_selector("body[data-ready='1']", timeout=300_000)
+                out[label] = {
+                    "navigation_to_first_frame_ms": page.evaluate("Math.round(performance.now())"),
+                    "viewer_start_to_first_frame_ms": int(page.evaluate("document.body.dataset.firstFrameMs")),
+                    "requests": len(sizes), "bytes_on_wire": sum(sizes),
+                }
+            out["foreign_requests"] = foreign
+            browser.close()
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run() -> dict:
+    base = os.environ["DATABASE_URL"]
+    admin = scratch_url(base, "postgres")
+    url = scratch_url(base, DB)
+    psql(admin, f"DROP DATABASE IF EXISTS {DB}")
+    psql(admin, f"CREATE DATABASE {DB}")
+    try:
+        psql(url, "CREATE EXTENSION postgis")
+        manage(url, "migrate", "-v", "0")
+        manage(url, "seed_demo", "--no-tenants")
+        os.environ["DATABASE_URL"] = url
+        os.environ["MODEL3D_BACKGROUND"] = "false"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+        import django
+
+        django.setup()
+        from buildings.models import Building, Room
+        from gis_core.models import Community
+        from model3d.build import build_community
+        from model3d.models import TileContent, TilesetState
+        from model3d.validate import check_tileset
+
+        community = Community.objects.get()
+        t0 = time.monotonic()
+        full = build_community(community)
+        full_s = time.monotonic() - t0
+        state = TilesetState.objects.get(community=community)
+        glbs = [bytes(g) for g in TileContent.objects.filter(state=state).values_list("glb", flat=True)]
+        raw = sum(map(len, glbs)) + len(state.tileset_json.encode())
+        gz = sum(len(gzip.compress(g, 5)) for g in glbs) + len(gzip.compress(state.tileset_json.encode(), 5))
+        problems = check_tileset(state)
+
+        t0 = time.monotonic()
+        unchanged = build_community(community)
+        unchanged_s = time.monotonic() - t0
+
+        b = Building.objects.order_by("code")[len(glbs) // 3]
+        b.floors += 1
+        b.save()
+        last = Room.objects.filter(building=b).order_by("-floor", "-number").first()
+        Room.objects.create(building=b, floor=b.floors, number=f"{b.floors}01", area_m2=last.area_m2,
+                            rent_monthly=last.rent_monthly)
+        t0 = time.monotonic()
+        one = build_community(community)
+        one_s = time.monotonic() - t0
+
+        result = {
+            "when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.node(),
+            "cpus": os.cpu_count(),
+            "dataset": {"buildings": Building.objects.count(), "rooms": Room.objects.count()},
+            "full_build": {"seconds": round(full_s, 2), "tiles": full.tiles_built, "features": full.features},
+            "size": {"tiles": len(glbs), "bytes": raw, "gzip_bytes": gz, "largest_tile": max(map(len, glbs)),
+                     "tileset_json": len(state.tileset_json.encode())},
+            "our_checks_problems": problems[:5],
+            "rebuild_unchanged": {"seconds": round(unchanged_s, 2), "tiles_built": unchanged.tiles_built},
+            "rebuild_one_building": {"seconds": round(one_s, 2), "tiles_built": one.tiles_built,
+                                     "tiles_reused": one.tiles_reused, "building": b.code},
+        }
+        from django.db import connections
+
+        connections.close_all()
+        result["viewer"] = viewer_first_frame(url)
+        return result
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:
+            pass
+        psql(admin, f"DROP DATABASE IF EXISTS {DB}")
+
+
+def markdown(r: dict) -> str:
+    mb = 1024 * 1024
+    v = r["viewer"]
+    return f"""# 3D model benchmark
+
+{r['when']} · {r['machine']} · {r['cpus']} CPUs (shared) · one run each · `make bench-3d`
+
+Demo community: {r['dataset']['buildings']:,} buildings, {r['dataset']['rooms']:,} rooms (scratch database, seeded without tenants).
+
+| measure | result |
+|---|---|
+| full build of the community's 3D Tiles | {r['full_build']['seconds']} s ({r['full_build']['tiles']} tiles, {r['full_build']['features']:,} features) |
+| tileset size (all GLB + tileset.json) | {r['size']['bytes'] / mb:.1f} MB ({r['size']['gzip_bytes'] / mb:.1f} MB gzip) in {r['size']['tiles']} tiles; largest tile {r['size']['largest_tile'] / 1024:.0f} KB |
+| rebuild, nothing changed | {r['rebuild_unchanged']['seconds']} s ({r['rebuild_unchanged']['tiles_built']} tiles meshed) |
+| rebuild after one building gained a storey and a room | {r['rebuild_one_building']['seconds']} s ({r['rebuild_one_building']['tiles_built']} tiles meshed, {r['rebuild_one_building']['tiles_reused']} reused) |
+| /3d/ first frame with the model, cold (navigation → first frame) | {v['cold']['navigation_to_first_frame_ms']:,} ms ({v['cold']['requests']} requests, {v['cold']['bytes_on_wire'] / mb:.1f} MB on the wire) |
+| /3d/ first frame, browser cache warm | {v['warm']['navigation_to_first_frame_ms']:,} ms |
+| our checks of the tileset | {'no problem' if not r['our_checks_problems'] else r['our_checks_problems']} |
+| requests to other hosts | {len(v['foreign_requests'])} |
+
+The viewer runs in headless Chromium with SwiftShader (software WebGL, no GPU) on a 2-core machine
+shared with other work, against gunicorn (2 workers × 4 threads, production settings); "first
+frame" is when Cesium reports the initial tiles loaded for the overview of the whole community and
+one more animation frame has passed. A kiosk PC with a GPU is faster.
+"""
+
+
+if __name__ == "__main__":
+    RESULTS.mkdir(exist_ok=True)
+    res = run()
+    (RESULTS / "model3d.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / "model3d.md").write_text(markdown(res))
+    print(markdown(res))
