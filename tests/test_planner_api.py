@@ -346,7 +346,7 @@ def test_tiles_of_the_edited_grids_are_invalidated_precisely(planner, place, dja
 
     calls = []
     original = cache.invalidate
-    cache.invalidate = lambda keys: calls.append(list(keys)) or original(keys)
+    cache.invalidate = lambda keys, **kw: calls.append(list(keys)) or original(keys, **kw)
     try:
         west_geom, east_geom = shared_edge_move(place, 120)
         with django_capture_on_commit_callbacks(execute=True):
