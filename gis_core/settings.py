@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tiles",
     "qrcodes",
     "accounts",
+    "coverage",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,94 @@
+"""Coverage of a grid and its meshes: open space (boundary minus footprints), the part of it the
+counted views cover at each quality level, and the blind spots split by mesh.
+
+covered(level) = ∪ views with ppm ≥ level ∩ open space;  blind(level) = open space − covered.
+Areas are in the local Gauss–Krüger metres (gis_core.spatial), geometry stored in lon/lat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from django.db import transaction
+
+from buildings.models import Building
+from coverage.frame import LocalFrame, frame_for, polygons
+from coverage.models import AreaCoverage, BlindSpot, QualityLevel, ViewBand
+from gis_core.models import Grid
+
+MIN_BLIND_SPOT_M2 = 1.0  # slivers along walls smaller than this are not actionable
+
+
+@dataclass
+class AreaResult:
+    area: Grid
+    level: QualityLevel
+    open_m2: float
+    covered_m2: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.covered_m2 / self.open_m2 if self.open_m2 > 0 else 100.0
+
+
+def open_space(grid: Grid, frame: LocalFrame):
+    boundary = frame.to_local(grid.boundary)
+    fps = [frame.to_local(g) for g in Building.objects.filter(footprint__intersects=grid.boundary)
+           .values_list("footprint", flat=True)]
+    return boundary.difference(shapely.union_all(fps)) if fps else boundary
+
+
+def covered_by_level(grid: Grid, frame: LocalFrame, levels, open_geom, extra=()):
+    """level → covered local geometry (∪ counted views of at least that level) within open space.
+    `extra` adds (level ppm, local geometry) views not stored (placement what-ifs)."""
+    bands = [(ppm, frame.to_local(g)) for ppm, g in ViewBand.objects.counted()
+             .filter(geom__intersects=grid.boundary, level__table=levels[0].table_id)
+             .values_list("level__ppm", "geom")]
+    bands += list(extra)
+    out, acc = {}, shapely.Polygon()
+    for level in sorted(levels, key=lambda lv: -lv.ppm):  # best first: each level adds the next band
+        new = [g for ppm, g in bands if ppm == level.ppm]
+        if new:
+            acc = shapely.union_all([acc, *new])
+        out[level.pk] = acc.intersection(open_geom) if not acc.is_empty else shapely.Polygon()
+    return out
+
+
+def compute(grid: Grid, levels) -> list[AreaResult]:
+    """Compute and store coverage and blind spots of a grid (level 'grid') and of its meshes."""
+    frame = frame_for(round(grid.boundary.centroid.x / 3) * 3)
+    open_geom = open_space(grid, frame)
+    covered = covered_by_level(grid, frame, levels, open_geom)
+    meshes = list(Grid.objects.meshes().current().filter(parent=grid))
+    mesh_local = [(m, frame.to_local(m.boundary)) for m in meshes]
+    results, spots = [], []
+    for level in levels:
+        cov = covered[level.pk]
+        results.append(AreaResult(grid, level, open_geom.area, cov.area))
+        blind = open_geom.difference(cov)
+        pieces = [(m, blind.intersection(b), open_geom.intersection(b), cov.intersection(b)) for m, b in mesh_local]
+        for m, _b, o, c in pieces:
+            results.append(AreaResult(m, level, o.area, c.area))
+        rest = blind.difference(shapely.union_all([b for _m, b in mesh_local])) if mesh_local else blind
+        for mesh, geom in [*((m, b) for m, b, _o, _c in pieces), (None, rest)]:
+            for part in polygons(geom):
+                if part.area >= MIN_BLIND_SPOT_M2:
+                    spots.append(BlindSpot(grid=grid, mesh=mesh, level=level, geom=frame.to_lonlat(part),
+                                           area_m2=part.area))
+    with transaction.atomic():
+        AreaCoverage.objects.filter(area__in=[grid, *meshes], level__in=levels).delete()
+        AreaCoverage.objects.bulk_create([AreaCoverage(area=r.area, level=r.level, open_m2=r.open_m2,
+                                                       covered_m2=r.covered_m2) for r in results])
+        BlindSpot.objects.filter(grid=grid, level__in=levels).delete()
+        BlindSpot.objects.bulk_create(spots, batch_size=2000)
+    return results
+
+
+def grids_touched(geoms) -> list[Grid]:
+    """Current grids (level 'grid') meeting any of these lon/lat geometries."""
+    ids: set[int] = set()
+    for g in geoms:
+        if g is not None:
+            ids |= set(Grid.objects.grids().current().filter(boundary__intersects=g).values_list("pk", flat=True))
+    return list(Grid.objects.filter(pk__in=ids))
