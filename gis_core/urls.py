@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("", include("qrcodes.urls")),
     path("", include("kiosk.urls")),
+    path("", include("coverage.urls")),
 ]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from coverage import api, pages
+
+app_name = "coverage"
+
+urlpatterns = [
+    path("cameras/coverage/", pages.coverage_page, name="page"),
+    path("api/coverage/levels/", api.Levels.as_view(), name="levels"),
+    path("api/coverage/grids/", api.GridCoverageList.as_view(), name="grids"),
+    path("api/coverage/grids/<str:code>/", api.GridCoverageDetail.as_view(), name="grid"),
+    path("api/coverage/cameras/<int:pk>/", api.CameraEdit.as_view(), name="camera"),
+    path("api/coverage/grids/<str:code>/placement/", api.Placement.as_view(), name="placement"),
+]
