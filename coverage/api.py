@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -221,3 +222,57 @@ class _QueryLevel:
 
     def __init__(self, code):
         self.query_params = {"level": code}
+
+
+class CameraExport(CoverageView):
+    """All cameras (or ?community=<code>) as CSV or JSON with GB/T 28181 / ONVIF fields."""
+
+    def get(self, request, fmt):
+        from django.http import HttpResponse
+
+        from coverage import exchange
+
+        cams = Camera.objects.all()
+        if code := request.query_params.get("community"):
+            cams = cams.filter(community=get_object_or_404(Community, code=code))
+        body = exchange.export(cams, fmt)
+        ctype = "application/json" if fmt == "json" else "text/csv; charset=utf-8"
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="cameras.{fmt}"'
+        return response
+
+
+class RawBody(BaseParser):
+    """Any other body, as bytes (CSV or JSON files are parsed by coverage/exchange.py)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream is not None else b""
+
+
+class CameraImport(CoverageView):
+    """POST a CSV or JSON file (multipart field `file`, or the raw body with Content-Type text/csv
+    or application/json): all rows stored, or none with 422 and the list of errors."""
+
+    parser_classes = [MultiPartParser, RawBody]
+
+    def post(self, request):
+        from coverage import exchange
+
+        if isinstance(request.data, bytes):
+            raw = request.data
+            fmt = "json" if "json" in (request.content_type or "") else "csv"
+        elif (upload := request.FILES.get("file")) is not None:
+            raw, fmt = upload.read(), "json" if upload.name.lower().endswith(".json") else "csv"
+        else:
+            return Response({"detail": "send the file as multipart field `file`, or as the body"}, status=400)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return Response({"detail": "the file must be UTF-8"}, status=400)
+        try:
+            result = exchange.import_rows(exchange.parse(text, fmt))
+        except exchange.ImportError_ as e:
+            return Response({"detail": "nothing was imported", "errors": e.errors}, status=422)
+        return Response(result)

@@ -6,10 +6,29 @@ Bulk loads (COPY, QuerySet.update) fire no signals: run `manage.py compute_cover
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 NEAR_WALL_DEG = 2e-5  # ≈2 m: cameras mounted on a changed building are recomputed too
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deferred():
+    """Within the block, camera saves only collect ids (add more to the yielded set); the views and
+    coverage of all of them are recomputed once at the end (imports, bulk edits)."""
+    touched: set[int] = set()
+    _local.deferred = touched
+    try:
+        yield touched
+    finally:
+        _local.deferred = None
+    refresh_cameras(touched)
 
 
 def _levels():
@@ -37,6 +56,9 @@ def refresh_cameras(camera_ids, extra_geoms=()) -> None:
 
 def _camera_saved(sender, instance, raw=False, **kwargs):
     if raw:
+        return
+    if getattr(_local, "deferred", None) is not None:
+        _local.deferred.add(instance.pk)
         return
     refresh_cameras([instance.pk], extra_geoms=[getattr(instance, "_coverage_old_location", None)])
 
