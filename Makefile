@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search deps-test
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-cameras deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
 	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
+	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 
 deps:
 	@scripts/deps.sh
@@ -95,6 +96,9 @@ bench-tiles: venv db
 
 bench-search: venv db
 	$(PY) bench/vacant_search.py
+
+bench-cameras: venv db
+	$(PY) bench/cameras.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

@@ -114,3 +114,15 @@ def test_placement_suggests_cameras_for_the_blind_mesh(planner, layout):
 def test_placement_bad_input(planner, layout, body):
     r = planner.post(f"/api/coverage/grids/{layout['grid'].code}/placement/", body, format="json")
     assert r.status_code == 400 and r.json(), body
+
+
+def test_page_speaks_chinese_first_and_english(layout):
+    from django.test import Client
+
+    user = get_user_model().objects.create_user("p2", password="pw-for-tests")
+    grant(user, Role.PLANNER)
+    c = Client()
+    c.force_login(user)
+    assert "视频覆盖与盲区" in c.get("/cameras/coverage/").content.decode()
+    english = c.get("/cameras/coverage/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Camera coverage and blind spots" in english and "Observe" in english
