@@ -98,12 +98,13 @@ def compute_bands(o: Optics, footprints, levels, *, sweep: bool = False):
     return bands
 
 
-def _footprints_near(cameras, frame: LocalFrame):
+def _footprints_near(cameras, frame: LocalFrame, levels):
     """Local footprints around a set of cameras, in an STRtree."""
     from buildings.models import Building
 
     pts = [frame.point(c.location) for c in cameras]
-    r = MAX_RANGE_M
+    worst = min(lv.ppm for lv in levels)
+    r = max(_reach_of(c, worst) for c in cameras)
     boxes = [shapely.box(x - r, y - r, x + r, y + r) for x, y in pts]
     area = shapely.union_all(boxes) if len(boxes) < 50 else shapely.box(
         min(p[0] for p in pts) - r, min(p[1] for p in pts) - r, max(p[0] for p in pts) + r, max(p[1] for p in pts) + r)
@@ -112,8 +113,15 @@ def _footprints_near(cameras, frame: LocalFrame):
         qs = Building.objects.filter(footprint__bboverlaps=envelope.envelope)
     else:
         qs = Building.objects.filter(footprint__intersects=envelope)
-    fps = [frame.to_local(g) for g in qs.values_list("footprint", flat=True).iterator(chunk_size=5000)]
+    fps = frame.to_local_many(qs.values_list("footprint", flat=True).iterator(chunk_size=5000))
     return fps, STRtree(fps)
+
+
+def _reach_of(camera, worst_ppm: float) -> float:
+    """The farthest any of a camera's views can reach (the worst level's distance, or its range)."""
+    n_h, hfov = camera.resolution_h, camera.effective_hfov_deg
+    return min(optics.reach(worst_ppm, n_h, hfov) * max(camera.ptz_zoom_max or 1.0, 1.0),
+               camera.range_m or math.inf, MAX_RANGE_M) + 1.0
 
 
 def camera_views(camera, frame: LocalFrame, fps, tree, levels):
@@ -154,7 +162,7 @@ def recompute_views(cameras, levels=None) -> dict[int, list]:
     rows = []
     for zone_cams in by_zone.values():
         frame = frame_for(round(zone_cams[0].location.x / 3) * 3)
-        fps, tree = _footprints_near(zone_cams, frame)
+        fps, tree = _footprints_near(zone_cams, frame, levels)
         for cam in zone_cams:
             for kind, level, near, far, geom in camera_views(cam, frame, fps, tree, levels):
                 mp = as_multipolygon(frame, geom)

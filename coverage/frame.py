@@ -26,6 +26,13 @@ class LocalFrame:
     def to_local(self, geos_geom):
         return self._apply(self.fwd, shapely.from_wkb(bytes(geos_geom.wkb)))
 
+    def to_local_many(self, geos_geoms) -> list:
+        """Many geometries at once: one vectorised coordinate transform for all of them."""
+        wkbs = [bytes(g.wkb) for g in geos_geoms]
+        if not wkbs:
+            return []
+        return list(self._apply(self.fwd, shapely.from_wkb(np.array(wkbs, dtype=object))))
+
     def point(self, geos_point) -> tuple[float, float]:
         return self.fwd.transform(geos_point.x, geos_point.y)
 

@@ -34,17 +34,17 @@ class AreaResult:
 
 def open_space(grid: Grid, frame: LocalFrame):
     boundary = frame.to_local(grid.boundary)
-    fps = [frame.to_local(g) for g in Building.objects.filter(footprint__intersects=grid.boundary)
-           .values_list("footprint", flat=True)]
+    fps = frame.to_local_many(Building.objects.filter(footprint__intersects=grid.boundary)
+                              .values_list("footprint", flat=True))
     return boundary.difference(shapely.union_all(fps)) if fps else boundary
 
 
 def covered_by_level(grid: Grid, frame: LocalFrame, levels, open_geom, extra=()):
     """level → covered local geometry (∪ counted views of at least that level) within open space.
     `extra` adds (level ppm, local geometry) views not stored (placement what-ifs)."""
-    bands = [(ppm, frame.to_local(g)) for ppm, g in ViewBand.objects.counted()
-             .filter(geom__intersects=grid.boundary, level__table=levels[0].table_id)
-             .values_list("level__ppm", "geom")]
+    rows = list(ViewBand.objects.counted().filter(geom__intersects=grid.boundary, level__table=levels[0].table_id)
+                .values_list("level__ppm", "geom"))
+    bands = list(zip([ppm for ppm, _g in rows], frame.to_local_many([g for _p, g in rows])))
     bands += list(extra)
     out, acc = {}, shapely.Polygon()
     for level in sorted(levels, key=lambda lv: -lv.ppm):  # best first: each level adds the next band
@@ -87,8 +87,12 @@ def compute(grid: Grid, levels) -> list[AreaResult]:
 
 def grids_touched(geoms) -> list[Grid]:
     """Current grids (level 'grid') meeting any of these lon/lat geometries."""
-    ids: set[int] = set()
-    for g in geoms:
-        if g is not None:
-            ids |= set(Grid.objects.grids().current().filter(boundary__intersects=g).values_list("pk", flat=True))
-    return list(Grid.objects.filter(pk__in=ids))
+    from functools import reduce
+    from operator import or_
+
+    from django.db.models import Q
+
+    conds = [Q(boundary__intersects=g) for g in geoms if g is not None]
+    if not conds:
+        return []
+    return list(Grid.objects.grids().current().filter(reduce(or_, conds)).order_by("code"))

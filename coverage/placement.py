@@ -67,6 +67,7 @@ class Plan:
     seconds: float = 0.0
     candidates: int = 0
     samples: int = 0
+    reachable_m2: float = 0.0  # what all candidates together could add
 
 
 def wall_positions(footprints, area) -> list[tuple[float, float]]:
@@ -185,6 +186,9 @@ def suggest(grid, level, *, count: int | None = None, target_percent: float | No
     samples, cell = lattice(uncovered)
     sets = [np.flatnonzero(shapely.contains_xy(c.geom, samples[:, 0], samples[:, 1])) for c in cands]
     before = existing.area
+    reachable = shapely.union_all([c.geom for c in cands]).area if cands else 0.0
+    if target_percent is not None and target_percent < 0:  # -p: p % of what the candidates can reach
+        target_percent = 100 * (before + -target_percent / 100 * reachable) / open_geom.area
     target = None
     if target_percent is not None:
         need = target_percent / 100 * open_geom.area - before
@@ -214,7 +218,7 @@ def suggest(grid, level, *, count: int | None = None, target_percent: float | No
         rest.remove(best)
     return Plan(ordered, gains, how, before, before + acc.area, open_geom.area, greedy_count=len(g),
                 greedy_after_m2=greedy_after, seconds=time.perf_counter() - t0, candidates=len(cands),
-                samples=len(samples))
+                samples=len(samples), reachable_m2=reachable)
 
 
 def _union_area(cands, idx) -> float:

@@ -37,16 +37,17 @@ def _levels():
     return default_levels()
 
 
-def refresh_cameras(camera_ids, extra_geoms=()) -> None:
+def refresh_cameras(camera_ids, extra_geoms=()) -> None:  # ids or Camera instances
     """Recompute these cameras' views and the coverage of every grid their old or new views,
     their positions or `extra_geoms` touch."""
     from coverage import fov, gridcover
     from gis_core.models import Camera
 
-    ids = list(camera_ids)
+    ids = [getattr(c, "pk", c) for c in camera_ids]
     levels = _levels()
     before = fov.view_envelope(ids)
-    cams = list(Camera.objects.filter(pk__in=ids))
+    given = [c for c in camera_ids if isinstance(c, Camera)]
+    cams = given if len(given) == len(ids) else list(Camera.objects.filter(pk__in=ids))
     fov.recompute_views(cams, levels)
     after = fov.view_envelope(ids)
     geoms = [before, after, *extra_geoms, *(c.location for c in cams)]
@@ -60,7 +61,7 @@ def _camera_saved(sender, instance, raw=False, **kwargs):
     if getattr(_local, "deferred", None) is not None:
         _local.deferred.add(instance.pk)
         return
-    refresh_cameras([instance.pk], extra_geoms=[getattr(instance, "_coverage_old_location", None)])
+    refresh_cameras([instance], extra_geoms=[getattr(instance, "_coverage_old_location", None)])
 
 
 def _camera_before_save(sender, instance, **kwargs):
