@@ -85,7 +85,7 @@ def all_views_demo() -> dict:
     t1 = time.perf_counter()
     grids = list(Grid.objects.grids().current())
     for g in grids:
-        gridcover.compute(g, levels)
+        gridcover.compute(g, levels, levels)  # with blind spots at every level
     t2 = time.perf_counter()
     observe = AreaCoverage.objects.filter(area__level="grid", level__code="observe")
     open_m2 = sum(c.open_m2 for c in observe)

@@ -98,6 +98,7 @@ class GridCoverageDetail(CoverageView):
         grid = grid_of(code)
         meshes = list(Grid.objects.meshes().current().filter(parent=grid).order_by("code"))
         rows = coverage_rows([grid, *meshes], level, levels)
+        gridcover.ensure_blind_spots(grid, level, levels)
         cams = Camera.objects.filter(location__intersects=grid.boundary.buffer(0.003))
         bands = ViewBand.objects.filter(geom__intersects=grid.boundary, level__table=level.table_id).select_related(
             "level", "camera")

@@ -55,34 +55,52 @@ def covered_by_level(grid: Grid, frame: LocalFrame, levels, open_geom, extra=())
     return out
 
 
-def compute(grid: Grid, levels) -> list[AreaResult]:
-    """Compute and store coverage and blind spots of a grid (level 'grid') and of its meshes."""
+def compute(grid: Grid, levels, blind_levels=(), *, changed: bool = True) -> list[AreaResult]:
+    """Compute and store the coverage of a grid (level 'grid') and of its meshes at every level,
+    and its blind spots at `blind_levels`. After a change (`changed`) the blind spots of the other
+    levels are dropped, to be computed when first asked for (ensure_blind_spots)."""
     frame = frame_for(round(grid.boundary.centroid.x / 3) * 3)
     open_geom = open_space(grid, frame)
     covered = covered_by_level(grid, frame, levels, open_geom)
     meshes = list(Grid.objects.meshes().current().filter(parent=grid))
-    mesh_local = [(m, frame.to_local(m.boundary)) for m in meshes]
-    results, spots = [], []
+    # open space per mesh, and outside every mesh, computed once for all levels
+    parts = [(m, open_geom.intersection(frame.to_local(m.boundary))) for m in meshes]
+    rest = open_geom.difference(shapely.union_all([frame.to_local(m.boundary) for m in meshes])) if meshes \
+        else open_geom
+    parts.append((None, rest))
+    blind_ids = {lv.pk for lv in blind_levels}
+    results, spots, memo = [], [], {}
     for level in levels:
         cov = covered[level.pk]
         results.append(AreaResult(grid, level, open_geom.area, cov.area))
-        blind = open_geom.difference(cov)
-        pieces = [(m, blind.intersection(b), open_geom.intersection(b), cov.intersection(b)) for m, b in mesh_local]
-        for m, _b, o, c in pieces:
-            results.append(AreaResult(m, level, o.area, c.area))
-        rest = blind.difference(shapely.union_all([b for _m, b in mesh_local])) if mesh_local else blind
-        for mesh, geom in [*((m, b) for m, b, _o, _c in pieces), (None, rest)]:
-            for part in polygons(geom):
-                if part.area >= MIN_BLIND_SPOT_M2:
-                    spots.append(BlindSpot(grid=grid, mesh=mesh, level=level, geom=frame.to_lonlat(part),
-                                           area_m2=part.area))
+        for mesh, o in parts:
+            if mesh is not None:
+                results.append(AreaResult(mesh, level, o.area, o.intersection(cov).area if not cov.is_empty else 0.0))
+        if level.pk not in blind_ids:
+            continue
+        key = cov.wkb  # levels that add no band share the same pieces
+        if key not in memo:
+            memo[key] = [(mesh, frame.to_lonlat(p), p.area) for mesh, o in parts
+                         for p in polygons(o.difference(cov) if not cov.is_empty else o) if p.area >= MIN_BLIND_SPOT_M2]
+        spots += [BlindSpot(grid=grid, mesh=m, level=level, geom=g, area_m2=a) for m, g, a in memo[key]]
+    ready = set(AreaCoverage.objects.filter(area=grid, level__in=levels, blind_spots_ready=True)
+                .values_list("level_id", flat=True)) if not changed else set()
+    ready |= blind_ids
     with transaction.atomic():
         AreaCoverage.objects.filter(area__in=[grid, *meshes], level__in=levels).delete()
         AreaCoverage.objects.bulk_create([AreaCoverage(area=r.area, level=r.level, open_m2=r.open_m2,
-                                                       covered_m2=r.covered_m2) for r in results])
-        BlindSpot.objects.filter(grid=grid, level__in=levels).delete()
+                                                       covered_m2=r.covered_m2,
+                                                       blind_spots_ready=r.area is grid and r.level.pk in ready)
+                                          for r in results])
+        BlindSpot.objects.filter(grid=grid, level__in=levels if changed else list(blind_levels)).delete()
         BlindSpot.objects.bulk_create(spots, batch_size=2000)
     return results
+
+
+def ensure_blind_spots(grid: Grid, level, levels) -> None:
+    """Blind spots of a grid at a level, computed now if an edit dropped them (or never computed)."""
+    if not AreaCoverage.objects.filter(area=grid, level=level, blind_spots_ready=True).exists():
+        compute(grid, levels, [level], changed=False)
 
 
 def grids_touched(geoms) -> list[Grid]:

@@ -106,6 +106,8 @@ class AreaCoverage(models.Model):
     level = models.ForeignKey(QualityLevel, on_delete=models.CASCADE, related_name="+")
     open_m2 = models.FloatField(_("开放空间面积 (m²)"))
     covered_m2 = models.FloatField(_("已覆盖面积 (m²)"))
+    # blind spots of a grid at this level are stored (they are computed when first asked for)
+    blind_spots_ready = models.BooleanField(default=False)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -30,6 +30,6 @@ class Command(BaseCommand):
         if not views_only:
             n = 0
             for grid in grids:
-                gridcover.compute(grid, levels)
+                gridcover.compute(grid, levels, levels)  # blind spots at every level too
                 n += 1
             self.stdout.write(f"coverage: {n} grids in {time.perf_counter() - t1:.2f} s")
