@@ -200,9 +200,11 @@ def _invalidate_tiles(boxes) -> None:
         invalidate_boxes(boxes, [LAYERS["fields_of_view"]])
 
 
-def view_envelope(camera_ids) -> GPolygon | None:
-    """Lon/lat bounding polygon of the stored views of these cameras (None when they have none)."""
+def view_envelope(camera_ids, *, counted_only: bool = True) -> GPolygon | None:
+    """Lon/lat bounding polygon of the stored views of these cameras (None when they have none);
+    by default only views that count as coverage (a PTZ sweep changes no grid's coverage)."""
     from django.contrib.gis.db.models import Extent
 
-    ext = ViewBand.objects.filter(camera_id__in=camera_ids).aggregate(e=Extent("geom"))["e"]
+    qs = ViewBand.objects.counted() if counted_only else ViewBand.objects.all()
+    ext = qs.filter(camera_id__in=camera_ids).aggregate(e=Extent("geom"))["e"]
     return GPolygon.from_bbox(ext) if ext else None
