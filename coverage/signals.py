@@ -90,6 +90,22 @@ def _building_before_save(sender, instance, **kwargs):
         sender.objects.filter(pk=instance.pk).values_list("footprint", flat=True).first() if instance.pk else None)
 
 
+_AFFECTED_CAMERAS = (
+    "SELECT camera_id FROM coverage_viewband WHERE ST_DWithin(geom, %(fp)s::geometry, %(d)s)"
+    " UNION SELECT id FROM gis_core_camera WHERE ST_DWithin(location, %(fp)s::geometry, %(d)s)"
+)
+# Coverage numbers and blind spots of the grids and meshes a footprint meets are dropped; they are
+# computed again when next asked for (an import of thousands of buildings must not recompute a
+# grid per building).
+_DROP_COVERAGE = (
+    "WITH g AS (SELECT id, parent_id FROM gis_core_grid WHERE ST_Intersects(boundary, %(fp)s::geometry)),"
+    " a AS (DELETE FROM coverage_areacoverage WHERE area_id IN (SELECT id FROM g UNION SELECT parent_id FROM g)"
+    " RETURNING 1),"
+    " b AS (DELETE FROM coverage_blindspot WHERE grid_id IN (SELECT coalesce(parent_id, id) FROM g) RETURNING 1)"
+    " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"
+)
+
+
 def _building_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
@@ -97,21 +113,18 @@ def _building_changed(sender, instance, raw=False, **kwargs):
     new = None if kwargs.get("signal") is post_delete else instance.footprint
     if old is not None and new is not None and old.equals_exact(new, tolerance=0):
         return  # attributes only (rooms, address): views and open space unchanged
-    footprints = [g for g in (old, new) if g is not None]
-    from coverage.models import ViewBand
-    from gis_core.models import Camera
+    from django.db import connection
 
+    footprints = [g for g in (old, new) if g is not None]
     ids: set[int] = set()
-    for fp in footprints:
-        ids |= set(ViewBand.objects.filter(geom__dwithin=(fp, NEAR_WALL_DEG)).values_list("camera_id", flat=True))
-        ids |= set(Camera.objects.filter(location__dwithin=(fp, NEAR_WALL_DEG)).values_list("pk", flat=True))
+    with connection.cursor() as cur:
+        for fp in footprints:
+            cur.execute(_AFFECTED_CAMERAS, {"fp": fp.ewkb, "d": NEAR_WALL_DEG})
+            ids |= {row[0] for row in cur.fetchall()}
+            if not ids:
+                cur.execute(_DROP_COVERAGE, {"fp": fp.ewkb})
     if ids:
         refresh_cameras(ids, extra_geoms=footprints)
-    else:  # open space of the grid changed all the same
-        from coverage import gridcover
-
-        for grid in gridcover.grids_touched(footprints):
-            gridcover.compute(grid, _levels())
 
 
 def _building_deleted(sender, instance, **kwargs):

@@ -106,3 +106,19 @@ def test_a_ptz_sweep_does_not_count_as_covered(layout):
     preset = sum(b.area_m2 for b in ptz.view_bands.filter(kind="preset"))
     assert 0 < coverage(layout["grid"], "monitor").covered_m2 == pytest.approx(preset, rel=1e-3)
     assert preset < math.pi * 25 / 6 + 0.1  # the 360° sweep (78 m²) would be far more
+
+
+def test_a_new_building_no_camera_sees_changes_open_space_when_next_read(layout):
+    from coverage.api import coverage_rows
+    from coverage.fov import default_levels
+
+    make_building("shed", (130, 105, 135, 110))  # in mesh B, hidden from the camera: 25 m² less open space
+    assert not AreaCoverage.objects.filter(area=layout["grid"]).exists()  # dropped, not recomputed per building
+    assert AreaCoverage.objects.filter(area=layout["a"]).exists()  # mesh A is untouched
+    levels = default_levels()
+    observe = next(lv for lv in levels if lv.code == "observe")
+    rows = coverage_rows([layout["grid"], layout["b"]], observe, levels)
+    assert rows[layout["grid"].pk].open_m2 == pytest.approx(675, rel=1e-3)
+    assert rows[layout["grid"].pk].covered_m2 == pytest.approx(400, rel=1e-3)
+    assert rows[layout["b"].pk].open_m2 == pytest.approx(275, rel=1e-3)
+    assert sum(s.area_m2 for s in blind_spots(layout["grid"], "observe")) == pytest.approx(275, rel=1e-3)
