@@ -47,8 +47,6 @@ PLACEMENT_GRIDS = 2
 PLACEMENT_TIME_LIMIT = 60.0
 
 
-
-
 def copy_city(env) -> None:
     """Copy the tile benchmark's city (saves ~7 minutes of seeding) when it exists and ours does not."""
     admin = with_database(env["DATABASE_URL"], "postgres")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -99,7 +100,7 @@ class GridCoverageDetail(CoverageView):
         meshes = list(Grid.objects.meshes().current().filter(parent=grid).order_by("code"))
         rows = coverage_rows([grid, *meshes], level, levels)
         gridcover.ensure_blind_spots(grid, level, levels)
-        cams = Camera.objects.filter(location__intersects=grid.boundary.buffer(0.003))
+        cams = Camera.objects.filter(Q(grid=grid) | Q(view_bands__geom__intersects=grid.boundary)).distinct()
         bands = ViewBand.objects.filter(geom__intersects=grid.boundary, level__table=level.table_id).select_related(
             "level", "camera")
         return Response({

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-NEAR_WALL_DEG = 2e-5  # ≈2 m: cameras mounted on a changed building are recomputed too
+NEAR_WALL_M = 2.0  # cameras mounted on (or views ending at) a changed building are recomputed
 
 
 _local = threading.local()
@@ -90,9 +90,13 @@ def _building_before_save(sender, instance, **kwargs):
         sender.objects.filter(pk=instance.pk).values_list("footprint", flat=True).first() if instance.pk else None)
 
 
+# Views meeting the footprint (within NEAR_WALL_M metres, on the ellipsoid) and cameras mounted on
+# it. The `&&` box (≈0.0001°, ≥ 5 m up to 60° N) only lets the GiST indexes answer first.
 _AFFECTED_CAMERAS = (
-    "SELECT camera_id FROM coverage_viewband WHERE ST_DWithin(geom, %(fp)s::geometry, %(d)s)"
-    " UNION SELECT id FROM gis_core_camera WHERE ST_DWithin(location, %(fp)s::geometry, %(d)s)"
+    "SELECT camera_id FROM coverage_viewband WHERE geom && ST_Expand(%(fp)s::geometry, 0.0001)"
+    " AND ST_DWithin(geom::geography, %(fp)s::geometry::geography, %(d)s)"
+    " UNION SELECT id FROM gis_core_camera WHERE location_3857 && ST_Expand(ST_Transform(%(fp)s::geometry, 3857), 20)"
+    " AND ST_DWithin(location::geography, %(fp)s::geometry::geography, %(d)s)"
 )
 # Coverage numbers and blind spots of the grids and meshes a footprint meets are dropped; they are
 # computed again when next asked for (an import of thousands of buildings must not recompute a
@@ -119,7 +123,7 @@ def _building_changed(sender, instance, raw=False, **kwargs):
     ids: set[int] = set()
     with connection.cursor() as cur:
         for fp in footprints:
-            cur.execute(_AFFECTED_CAMERAS, {"fp": fp.ewkb, "d": NEAR_WALL_DEG})
+            cur.execute(_AFFECTED_CAMERAS, {"fp": fp.ewkb, "d": NEAR_WALL_M})
             ids |= {row[0] for row in cur.fetchall()}
             if not ids:
                 cur.execute(_DROP_COVERAGE, {"fp": fp.ewkb})
