@@ -85,10 +85,12 @@ def shadows(x: float, y: float, footprints, radius: float) -> list[Polygon]:
                 span = (az_b - az_a) % 360  # p on the right of a→b: the wall runs clockwise from a to b
                 if span <= 0 or span >= 180:
                     continue
-                arc = _arc(x, y, far, az_a + span, az_a)  # ray through b back to the ray through a;
-                # chords of ≤1° at 2R stay beyond R
+                # ray through b, arc back to the ray through a: chords of ≤1° at 2R stay beyond R, and
+                # beyond both ends of a wall longer than that
+                reach = max(far, 1.05 * math.hypot(ax - x, ay - y), 1.05 * math.hypot(bx - x, by - y))
+                arc = _arc(x, y, reach, az_a + span, az_a)
                 out.append(Polygon(np.vstack(([[ax, ay], [bx, by]], arc))))
-    return [s for s in out if s.is_valid and not s.is_empty]
+    return [s if s.is_valid else shapely.make_valid(s) for s in out if not s.is_empty]
 
 
 def visible_region(x: float, y: float, heading_deg: float, fov_deg: float, radius: float, footprints,

@@ -121,3 +121,16 @@ def test_fields_of_view_tile_layer_is_staff_only_unless_allowed(client, two_grid
     caches["tiles"].clear()
     x, y = tile_of(*lonlat(50, 100), 18)
     assert "fields_of_view" in decode(client.get(f"/tiles/18/{x}/{y}.mvt"))
+
+
+def test_a_long_wall_reaching_past_the_view_still_casts_its_shadow():
+    """A wall running far beyond the range (longer than twice the radius) still blocks all behind it."""
+    from shapely.geometry import Point, box
+
+    from coverage.visibility import visible_region
+
+    view, _ = visible_region(0, 0, 90, 120, 20, [box(10, -500, 12, 500)])
+    assert view.contains(Point(9, 0)) and view.contains(Point(5, 8))
+    assert not view.contains(Point(15, 0)) and not view.contains(Point(13, 5)) and not view.contains(Point(14, -9))
+    # what is left is the triangle from the camera to where the sector's edges meet the wall: ½·10·2·10·tan 60°
+    assert view.area == pytest.approx(100 * math.tan(math.radians(60)), rel=1e-4)
