@@ -126,3 +126,14 @@ def test_page_speaks_chinese_first_and_english(layout):
     assert "视频覆盖与盲区" in c.get("/cameras/coverage/").content.decode()
     english = c.get("/cameras/coverage/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Camera coverage and blind spots" in english and "Observe" in english
+
+
+def test_quality_tables_are_data_in_the_admin(client):
+    from coverage.levels import ensure_tables
+    from coverage.models import QualityTable
+
+    ensure_tables()
+    client.force_login(get_user_model().objects.create_superuser("root", "", "pw-for-tests-only"))
+    table = QualityTable.objects.get(code="iec62676-4-2025")
+    page = client.get(f"/admin/coverage/qualitytable/{table.pk}/change/").content.decode()
+    assert "Scrutinise" in page and "1500" in page
