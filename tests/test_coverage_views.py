@@ -134,3 +134,14 @@ def test_a_long_wall_reaching_past_the_view_still_casts_its_shadow():
     assert not view.contains(Point(15, 0)) and not view.contains(Point(13, 5)) and not view.contains(Point(14, -9))
     # what is left is the triangle from the camera to where the sector's edges meet the wall: ½·10·2·10·tan 60°
     assert view.area == pytest.approx(100 * math.tan(math.radians(60)), rel=1e-4)
+
+
+def test_style_draws_fields_of_view_only_when_allowed(client, two_grids, settings):
+    ids = lambda: [layer["id"] for layer in client.get("/tiles/style.json").json()["layers"]]  # noqa: E731
+    assert "fields-of-view" not in ids()
+    settings.TILES_PUBLIC_CAMERAS = True
+    style = client.get("/tiles/style.json").json()
+    fov = next(layer for layer in style["layers"] if layer["id"] == "fields-of-view")
+    assert fov["source-layer"] == "fields_of_view"
+    public = {layer["id"] for layer in client.get("/tiles/tiles.json").json()["vector_layers"]}
+    assert "fields_of_view" in public
