@@ -58,7 +58,16 @@ def covered_by_level(grid: Grid, frame: LocalFrame, levels, open_geom, extra=())
 def compute(grid: Grid, levels, blind_levels=(), *, changed: bool = True) -> list[AreaResult]:
     """Compute and store the coverage of a grid (level 'grid') and of its meshes at every level,
     and its blind spots at `blind_levels`. After a change (`changed`) the blind spots of the other
-    levels are dropped, to be computed when first asked for (ensure_blind_spots)."""
+    levels are dropped, to be computed when first asked for (ensure_blind_spots).
+
+    Runs in a transaction holding the grid's row lock, so two edits in one grid (two planners,
+    two cameras) compute one after the other, each from the other's committed views."""
+    with transaction.atomic():
+        Grid.objects.select_for_update().filter(pk=grid.pk).first()
+        return _compute(grid, levels, blind_levels, changed=changed)
+
+
+def _compute(grid: Grid, levels, blind_levels, *, changed: bool) -> list[AreaResult]:
     frame = frame_for(round(grid.boundary.centroid.x / 3) * 3)
     open_geom = open_space(grid, frame)
     covered = covered_by_level(grid, frame, levels, open_geom)
