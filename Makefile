@@ -70,6 +70,7 @@ migrate: venv db messages
 
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py compute_coverage --if-empty
 	$(PY) manage.py ensure_admin
 
 static: venv

@@ -72,3 +72,17 @@ def test_bad_rows_import_nothing_and_say_why(planner, two_grids):
     assert planner.post("/api/coverage/cameras/import/", "x,y\n1,2\n", content_type="text/csv").status_code == 422
     with pytest.raises(CommandError, match="no such file"):
         call_command("cameras_exchange", "import", "/nonexistent.csv")
+
+
+def test_compute_coverage_command_fills_views_after_a_bulk_load(two_grids, capsys):
+    from coverage.models import AreaCoverage, ViewBand
+
+    c = cam(two_grids[0].community)
+    ViewBand.objects.all().delete()  # as after seed_demo's COPY, which fires no signals
+    AreaCoverage.objects.all().delete()
+    call_command("compute_coverage", "--if-empty")
+    assert ViewBand.objects.filter(camera=c).exists() and AreaCoverage.objects.filter(area=two_grids[0]).exists()
+    call_command("compute_coverage", "--if-empty")
+    assert "already computed" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no community"):
+        call_command("compute_coverage", "--community", "999")

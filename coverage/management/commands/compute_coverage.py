@@ -14,8 +14,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--community", help="社区代码 / community code (default: all)")
         parser.add_argument("--views-only", action="store_true", help="只算视场 / views only")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="只在尚无任何视场时计算（make run 用）/ only when no view is stored yet")
 
-    def handle(self, *args, community=None, views_only=False, **opts):
+    def handle(self, *args, community=None, views_only=False, if_empty=False, **opts):
+        from coverage.models import ViewBand
+
+        if if_empty and ViewBand.objects.exists():
+            self.stdout.write("views already computed")
+            return
         cams, grids = Camera.objects.all(), Grid.objects.grids().current()
         if community:
             c = Community.objects.filter(code=community).first()
