@@ -14,7 +14,7 @@ export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d deps-test
+.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
@@ -26,8 +26,8 @@ help:
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
 	@echo "make bench-checkin signed card reading -> tenancy committed, against gunicorn (bench/results/checkin.md)"
 	@echo "make bench-planner grid validate-and-save with 2,000 buildings at city scale (bench/results/planner.md)"
-
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
+	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 
 deps:
 	@scripts/deps.sh
@@ -73,6 +73,7 @@ migrate: venv db messages
 
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py compute_coverage --if-empty
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py build_3dtiles  # 3D Tiles of /3d/: only tiles whose buildings changed are meshed
 
@@ -111,6 +112,9 @@ bench-planner: venv db
 
 bench-3d: deps-test venv db static
 	$(PY) bench/bench_3d.py
+
+bench-cameras: venv db
+	$(PY) bench/cameras.py
 
 stop:
 	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid

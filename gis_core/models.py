@@ -207,6 +207,12 @@ class Camera(PlacedByLocation):
     resolution_v = models.PositiveIntegerField(_("垂直像素"), default=1080)
     range_m = models.FloatField(_("最大距离 (m)"), null=True, blank=True, validators=[MinValueValidator(1)])
     ptz_type = models.PositiveSmallIntegerField(_("类型"), choices=PTZType.choices, default=PTZType.FIXED_BULLET)
+    vfov_deg = models.FloatField(_("垂直视场角 (°)"), null=True, blank=True,
+                                 help_text=_("留空则由水平视场角和画面宽高比推算 / blank: derived from HFOV and the frame"),
+                                 validators=[MinValueValidator(1), MaxValueValidator(180)])
+    ptz_zoom_max = models.FloatField(_("最大光学变倍"), null=True, blank=True,
+                                     help_text=_("云台摄像机的光学变倍（如 20 表示 20×），用于潜在覆盖范围 / PTZ optical zoom"),
+                                     validators=[MinValueValidator(1), MaxValueValidator(100)])
     installed_on = models.DateField(_("安装日期"), null=True, blank=True)
     active = models.BooleanField(_("在用"), default=True)
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "registration",
     "planner",
     "model3d",
+    "coverage",
 ]
 
 MIDDLEWARE = [

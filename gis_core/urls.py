@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("police.urls")),
     path("", include("planner.urls")),
     path("", include("accounts.urls")),
+    path("", include("coverage.urls")),
 ]

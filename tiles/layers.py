@@ -124,6 +124,19 @@ LAYERS: dict[str, Layer] = {
             description="摄像机（仅工作人员，或经管理员允许）/ cameras (staff, or public if allowed)",
             models=("gis_core.Camera",),
         ),
+        # Camera fields of view, one polygon per quality band (coverage/fov.py keeps them and
+        # invalidates their tiles itself); sensitive like the cameras layer.
+        Layer(
+            name="fields_of_view", table="coverage_viewband", geometry=((0, "geom_3857"),),
+            fields={
+                "camera": ("c.code", "String"), "kind": ("t.kind", "String"), "level": ("l.code", "String"),
+                "ppm": ("l.ppm", "Number"), "near": ("round(t.near_m::numeric, 1)::float8", "Number"),
+                "far": ("round(t.far_m::numeric, 1)::float8", "Number"),
+            },
+            join="JOIN gis_core_camera c ON c.id = t.camera_id JOIN coverage_qualitylevel l ON l.id = t.level_id",
+            minzoom=15, public=False,
+            description="摄像机视场（按画质等级分带；仅工作人员，或经管理员允许）/ camera fields of view by quality band",
+        ),
     )
 }
 
@@ -131,7 +144,8 @@ LAYERS: dict[str, Layer] = {
 def public_layers() -> list[Layer]:
     """Layers in the combined public tile: cameras only when the administrator allows it."""
     allow_cameras = settings.TILES_PUBLIC_CAMERAS
-    return [layer for layer in LAYERS.values() if layer.public or (layer.name == "cameras" and allow_cameras)]
+    return [layer for layer in LAYERS.values()
+            if layer.public or (layer.name in ("cameras", "fields_of_view") and allow_cameras)]
 
 
 def is_public(layer: Layer) -> bool:

@@ -10,7 +10,7 @@ VACANT, LET, UNAVAILABLE = "#2e9e5b", "#c9ced6", "#8d96a3"
 
 
 def build(tilejson_url: str) -> dict:
-    return {
+    style = {
         "version": 8,
         "name": "城中村社区治理 / urban village",
         "metadata": {"maplibre:font-families": FONT},
@@ -62,3 +62,19 @@ def build(tilejson_url: str) -> dict:
              "paint": {"text-color": "#1f4e79", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
         ],
     }
+    _add_fields_of_view(style)
+    return style
+
+
+def _add_fields_of_view(style: dict) -> None:
+    """Camera fields of view (quality bands) under the buildings — only where the administrator
+    made camera layers public (TILES_PUBLIC_CAMERAS); staff see them on the planner page."""
+    from tiles.layers import LAYERS, is_public
+
+    if "fields_of_view" in LAYERS and is_public(LAYERS["fields_of_view"]):
+        at = next(i for i, layer in enumerate(style["layers"]) if layer["id"] == "buildings-flat")
+        style["layers"].insert(at, {
+            "id": "fields-of-view", "type": "fill", "source": "village", "source-layer": "fields_of_view",
+            "filter": ["!=", ["get", "kind"], "sweep"],
+            "paint": {"fill-color": ["interpolate", ["linear"], ["get", "ppm"], 12.5, "#cfe8d6", 62.5, "#7cc49a",
+                                     250, "#2e9e5b"], "fill-opacity": 0.45}})
