@@ -82,7 +82,10 @@ def _room_filters(q: RoomQuery, *, community: bool = False) -> tuple[list[sql.Co
                               ("area_m2", ">=", q.area_min), ("area_m2", "<=", q.area_max),
                               ("floor", ">=", q.floor_min), ("floor", "<=", q.floor_max)):
         if value is not None:
-            where.append(sql.SQL("r.{} {} %s").format(sql.Identifier(column), sql.SQL(op)))
+            # Rent and area are numeric columns: a float parameter would turn the comparison into
+            # float8 (column cast per row) and the (community, area) index could not serve it.
+            cast = sql.SQL("::numeric" if column in ("rent_monthly", "area_m2") else "")
+            where.append(sql.SQL("r.{} {} %s{}").format(sql.Identifier(column), sql.SQL(op), cast))
             params.append(value)
     return where, params
 
