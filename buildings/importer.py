@@ -54,7 +54,7 @@ from buildings.models import Building
 from gis_core.assign import assign_points
 from gis_core.models import Community
 from gis_core.spatial import STORAGE_SRID, gauss_kruger_epsg
-from tiles.invalidation import invalidate_lonlat_boxes, layers_fed_by
+from tiles.invalidation import invalidate_geometries, layers_fed_by
 
 MIN_AREA_M2 = 2.0
 MAX_FLOORS = 200  # Building.floors validator
@@ -769,7 +769,7 @@ def _write(candidates: list[_Candidate], source: str, options: ImportOptions) ->
     new: list[tuple[_Candidate, Building]] = []
     changed: list[Building] = []
     moved: list[int] = []
-    old_boxes: list[tuple[float, float, float, float]] = []  # lon/lat extents the moved buildings left
+    left = []  # footprints the moved buildings left
     for candidate in candidates:
         footprint = GEOSGeometry(memoryview(shapely.to_wkb(candidate.footprint)), srid=STORAGE_SRID)
         building = existing.get(candidate.row.source_id)
@@ -785,7 +785,7 @@ def _write(candidates: list[_Candidate], source: str, options: ImportOptions) ->
         if is_moved or values != (building.floors, building.height_m, building.address):
             building.floors, building.height_m, building.address = values
             if is_moved:
-                old_boxes.append(building.footprint.extent)
+                left.append(building.footprint)
                 building.footprint, building.community_id = footprint, candidate.community_id
                 moved.append(building.pk)
             building.updated_at = now  # bulk_update skips auto_now
@@ -799,8 +799,8 @@ def _write(candidates: list[_Candidate], source: str, options: ImportOptions) ->
     Building.objects.bulk_update(changed, _UPDATED_FIELDS, batch_size=BATCH_SIZE)
     assign_points(Building, [b.pk for b in created] + moved, set_community=True)
     # Bulk writes fire no signals: tell the tile cache which areas changed (old and new places).
-    invalidate_lonlat_boxes(old_boxes + [b.footprint.extent for b in created + changed],
-                            layers_fed_by("buildings.Building"), geometry_changed=bool(created or moved))
+    invalidate_geometries(left + [b.footprint for b in created + changed],
+                          layers_fed_by("buildings.Building"), geometry_changed=bool(created or moved))
 
 
 def _assign_codes(new: list[tuple[_Candidate, Building]]) -> list[Building]:

@@ -50,11 +50,7 @@ def apply(community: Community, user=None) -> list[dict]:
                                        note=f"{r['old']} → {r['new']}",
                                        author=user if getattr(user, "is_authenticated", False) else None)
         if rows:
-            from tiles.invalidation import invalidate_boxes, layers_fed_by
+            from tiles.invalidation import invalidate_geometries, layers_fed_by
 
-            boxes = []
-            for g in grids.values():
-                minx, miny, maxx, maxy = g.boundary.transform(3857, clone=True).extent
-                boxes.append((minx, miny, maxx, maxy))
-            invalidate_boxes(boxes, layers_fed_by("gis_core.Grid"))
+            invalidate_geometries([g.boundary for g in grids.values()], layers_fed_by("gis_core.Grid"))
     return rows

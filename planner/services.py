@@ -186,11 +186,6 @@ def _union(geoms):
     return area
 
 
-def _box(geom):
-    minx, miny, maxx, maxy = geom.transform(3857, clone=True).extent
-    return (minx, miny, maxx, maxy)
-
-
 def _store(grid: Grid, geom: MultiPolygon) -> None:
     """Write a grid's new boundary and version, and re-place what the edit swept over.
 
@@ -198,12 +193,12 @@ def _store(grid: Grid, geom: MultiPolygon) -> None:
     only that is re-placed (Grid.save would re-place everything under old ∪ new: for a grid of
     2,000 buildings, 2,000 row rewrites instead of the few dozen that move). The grid tiles of the
     old and new shape are invalidated on commit, as Grid.save's signal would."""
-    from tiles.invalidation import invalidate_boxes, layers_fed_by
+    from tiles.invalidation import invalidate_geometries, layers_fed_by
 
     old = grid.boundary
     Grid.objects.filter(pk=grid.pk).update(boundary=geom, version=grid.version + 1)
     grid.boundary, grid.version = geom, grid.version + 1
-    invalidate_boxes([_box(old), _box(geom)], layers_fed_by("gis_core.Grid"), geometry_changed=True)
+    invalidate_geometries([old, geom], layers_fed_by("gis_core.Grid"), geometry_changed=True)
     swept = old.sym_difference(geom)
     if not swept.empty:
         replace_in(swept, grid.community_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, timedelta
+from functools import wraps
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -51,15 +52,27 @@ def _query(request) -> feed.FeedQuery:
     return feed.FeedQuery(since=since, grid=grid, flag=flag)
 
 
-@require_GET
-@role_required(*POLICE)
-def feed_page(request):
-    try:
-        q = _query(request)
-    except BadQuery as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    today = timezone.localdate()
-    rows = [feed.row(t, today) for t in feed.tenancies(request.user, q)[:MAX_ROWS]]
+def _feed_view(view):
+    """Police and administrators only; the query parsed (400 with the reason if it is bad) and the
+    feed's rows, masked, handed to the view as (request, q, rows, today)."""
+
+    @require_GET
+    @role_required(*POLICE)
+    @wraps(view)
+    def wrapped(request):
+        try:
+            q = _query(request)
+        except BadQuery as exc:
+            return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        today = timezone.localdate()
+        rows = [feed.row(t, today) for t in feed.tenancies(request.user, q)[:MAX_ROWS]]
+        return view(request, q, rows, today)
+
+    return wrapped
+
+
+@_feed_view
+def feed_page(request, q, rows, today):
     if request.GET.get("format") == "json":
         return JsonResponse({"since": q.since.isoformat(), "count": len(rows), "results": rows},
                             json_dumps_params={"ensure_ascii": False})
@@ -69,15 +82,8 @@ def feed_page(request):
     })
 
 
-@require_GET
-@role_required(*POLICE)
-def feed_csv(request):
-    try:
-        q = _query(request)
-    except BadQuery as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    today = timezone.localdate()
-    rows = [feed.row(t, today) for t in feed.tenancies(request.user, q)[:MAX_ROWS]]
+@_feed_view
+def feed_csv(request, q, rows, today):
     audit.record("export", actor=request.user, reason=request.GET.get("reason", ""), rows=len(rows),
                  since=q.since.isoformat(), grid=q.grid.code if q.grid else "", flag=q.flag)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

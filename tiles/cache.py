@@ -57,15 +57,12 @@ def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: flo
     return put_value(_store(), key(layer, z, x, y), tile, rendered_from)
 
 
-def put_value(store, k: str, value, rendered_from: float, timeout=None) -> bool:
+def put_value(store, k: str, value, rendered_from: float) -> bool:
     """The tombstone rule for any derived value (a tile, the data extent)."""
     current = store.get(k)
     if isinstance(current, float) and current >= rendered_from:
         return False
-    if timeout is None:
-        store.set(k, value)
-    else:
-        store.set(k, value, timeout=timeout)
+    store.set(k, value)
     return True
 
 

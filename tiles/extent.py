@@ -24,9 +24,8 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from tiles import cache
-from tiles.layers import BUFFER, EXTENT, LAYERS
+from tiles.layers import LAYERS, WORLD, buffer_m, tile_size
 
-WORLD = 20037508.342789244
 CELL = 2000.0  # metres: features are boxed per 2 km cell, so the gaps between villages stay empty
 MARGIN = 50.0  # metres around every box
 KEY = "t:extent"
@@ -40,8 +39,7 @@ class DataExtent:
 
     def meets(self, z: int, x: int, y: int) -> bool:
         """Whether tile z/x/y (widened by the tile buffer, as the tile SQL widens it) can hold data."""
-        size = 2 * WORLD / 2**z
-        pad = size * BUFFER / EXTENT + MARGIN
+        size, pad = tile_size(z), buffer_m(z) + MARGIN
         minx = -WORLD + x * size - pad
         maxx = minx + size + 2 * pad
         maxy = WORLD - y * size + pad

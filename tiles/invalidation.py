@@ -13,7 +13,6 @@ raw SQL) fire no signal: code doing those calls `invalidate_buildings()` or `inv
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable
 
@@ -22,9 +21,8 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from tiles import cache, extent
-from tiles.layers import BUFFER, EXTENT, LAYERS, MAX_ZOOM, Layer
+from tiles.layers import LAYERS, MAX_ZOOM, WORLD, Layer, buffer_m, tile_size
 
-WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
 COMBINED = "all"
 
 Box = tuple[float, float, float, float]  # minx, miny, maxx, maxy in EPSG:3857
@@ -33,8 +31,7 @@ Box = tuple[float, float, float, float]  # minx, miny, maxx, maxy in EPSG:3857
 def tiles_for_box(box: Box, z: int) -> Iterable[tuple[int, int]]:
     """(x, y) of the tiles at zoom z whose margin-widened envelope intersects the box."""
     n = 2**z
-    size = 2 * WORLD / n
-    margin = size * BUFFER / EXTENT
+    size, margin = tile_size(z), buffer_m(z)
     minx, miny, maxx, maxy = box
     x0 = max(0, math.floor((minx - margin + WORLD) / size))
     x1 = min(n - 1, math.floor((maxx + margin + WORLD) / size))
@@ -68,16 +65,16 @@ def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_
         extent.forget()
 
 
-def invalidate_lonlat_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
-    """invalidate_boxes for lon/lat (EPSG:4326) extents, e.g. after a bulk import. Many boxes are
-    merged per 2 km cell first: a city-wide import names each tile once, not once per building."""
-    boxes = [_mercator_box(b) for b in boxes if b]
+def invalidate_geometries(geoms, layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
+    """invalidate_boxes for geometries (e.g. what a bulk import or a planner save wrote). Many
+    boxes are merged per cell first: a city-wide import names each tile once, not once per building."""
+    boxes = [box for box in map(_box_of, geoms) if box]
     if len(boxes) > 64:
         boxes = merge_boxes(boxes)
     invalidate_boxes(boxes, layers, geometry_changed=geometry_changed)
 
 
-def merge_boxes(boxes: Iterable[Box], cell: float = 2000.0) -> list[Box]:
+def merge_boxes(boxes: Iterable[Box], cell: float = extent.CELL) -> list[Box]:
     """Union boxes whose lower-left corner shares a cell (EPSG:3857 metres)."""
     merged: dict[tuple[int, int], list[float]] = {}
     for x0, y0, x1, y1 in boxes:
@@ -88,18 +85,6 @@ def merge_boxes(boxes: Iterable[Box], cell: float = 2000.0) -> list[Box]:
         else:
             m[0], m[1], m[2], m[3] = min(m[0], x0), min(m[1], y0), max(m[2], x1), max(m[3], y1)
     return [tuple(m) for m in merged.values()]
-
-
-@functools.lru_cache(maxsize=1)
-def _to_mercator():
-    from pyproj import Transformer
-
-    return Transformer.from_crs(4326, 3857, always_xy=True)
-
-
-def _mercator_box(box: Box) -> Box:
-    west, south, east, north = _to_mercator().transform_bounds(*box)
-    return (west, south, east, north)
 
 
 def layers_fed_by(label: str) -> list[Layer]:

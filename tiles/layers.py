@@ -15,6 +15,17 @@ from django.conf import settings
 MIN_ZOOM, MAX_ZOOM = 0, 18
 EXTENT = 4096
 BUFFER = 64  # pixels of the 4096 extent drawn beyond each tile edge (no seams, labels not cut)
+WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
+
+
+def tile_size(z: int) -> float:
+    """Width of a tile at zoom z, EPSG:3857 metres."""
+    return 2 * WORLD / 2**z
+
+
+def buffer_m(z: int) -> float:
+    """The margin the tile SQL draws beyond each tile edge (BUFFER), in metres at zoom z."""
+    return tile_size(z) * BUFFER / EXTENT
 
 
 @dataclass(frozen=True, eq=False)  # identity equality and hash: layers are singletons (LAYERS)
