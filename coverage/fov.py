@@ -29,7 +29,7 @@ MAX_RANGE_M = 500.0  # no view is drawn farther than this, whatever the optics
 
 def target_height_m() -> float:
     """Height of the target the picture must contain (a standing person's head, by default)."""
-    return float(getattr(settings, "COVERAGE_TARGET_HEIGHT_M", 1.7))
+    return settings.COVERAGE_TARGET_HEIGHT_M
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, mercator
 
-DEFAULT_TABLE = "en62676-4-2015"
-
-
 class QualityTableQuerySet(models.QuerySet):
     def default(self):
-        code = getattr(settings, "COVERAGE_QUALITY_TABLE", DEFAULT_TABLE)
+        code = settings.COVERAGE_QUALITY_TABLE
         return self.get(code=code)
 
 

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.env import env_bool, env_int, env_list, env_secret, env_str
+from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -227,6 +227,12 @@ CACHES = {
 TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
+
+# --- Camera coverage (coverage/) -----------------------------------------------------------
+# Views are computed for a target this high (a standing person's head), and quality levels are
+# named by this table (coverage/levels.py: EN 62676-4:2015 DORI, or the seven-level revision).
+COVERAGE_TARGET_HEIGHT_M = env_float("COVERAGE_TARGET_HEIGHT_M", 1.7, minimum=0.0, maximum=5.0)
+COVERAGE_QUALITY_TABLE = env_choice("COVERAGE_QUALITY_TABLE", "en62676-4-2015", ("en62676-4-2015", "iec62676-4-2025"))
 
 # Origin that printed QR codes point at (scheme://host[:port]); unset = the host of the request.
 PUBLIC_BASE_URL = (env_str("GIS_PUBLIC_BASE_URL") or "").rstrip("/") or None

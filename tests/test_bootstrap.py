@@ -87,6 +87,8 @@ def test_settings_accept_a_complete_production_environment(tmp_path):
     ({"DJANGO_SECRET_KEY": "k" * 50}, "GIS_RESIDENT_DATA_KEYS"),
     ({"DJANGO_DEBUG": "1", "DB_CONN_MAX_AGE": "soon"}, "not a whole number"),
     ({"DJANGO_SECRET_KEY_FILE": "/nonexistent/key"}, "cannot be read"),
+    ({"DJANGO_DEBUG": "1", "COVERAGE_TARGET_HEIGHT_M": "9"}, "must be between 0.0 and 5.0"),
+    ({"DJANGO_DEBUG": "1", "COVERAGE_QUALITY_TABLE": "dori"}, "use one of en62676-4-2015, iec62676-4-2025"),
 ])
 def test_settings_name_the_fix_for_bad_configuration(env, message):
     assert message in settings_error(**env)
