@@ -200,9 +200,9 @@ if not RESIDENT_DATA_KEYS and not (DEBUG or TESTING) and not env_bool("GIS_DERIV
 # of one worker only: a directory on disk by default, Redis in production (TILE_CACHE=redis://…).
 _tile_cache = env_str("TILE_CACHE", "file")
 if _tile_cache == "file":
-    _tile_backend = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    _tile_backend = {"BACKEND": "tiles.filecache.FileTileCache",  # culls without a walk per set()
                      "LOCATION": str(VAR_DIR / "cache" / "tiles"),
-                     "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 10}}
+                     "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 10, "CULL_INTERVAL": 30}}
 elif _tile_cache.startswith(("redis://", "rediss://", "unix://")):
     _tile_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _tile_cache}
 elif _tile_cache == "locmem":  # a single process only (tests, `make dev`)
@@ -216,7 +216,7 @@ else:
 # TILE_CACHE=none (no tile cache: a benchmarking mode) every process must still see the same
 # extent, so it falls back to a file store.
 _extent_backend = _tile_backend if _tile_cache != "none" else {
-    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache" / "extent")}
+    "BACKEND": "tiles.filecache.FileTileCache", "LOCATION": str(VAR_DIR / "cache" / "extent")}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1)},

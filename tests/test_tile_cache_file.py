@@ -1,0 +1,45 @@
+"""The file tile cache (TILE_CACHE=file): still culls to MAX_ENTRIES, but not on every set()."""
+
+from tiles.filecache import FileTileCache
+
+
+def _cache(tmp_path, interval):
+    return FileTileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2,
+                                                     "CULL_INTERVAL": interval}})
+
+
+def _files(tmp_path):
+    return len(list(tmp_path.glob("*.djcache")))
+
+
+def test_culls_to_max_entries_when_due(tmp_path):
+    cache = _cache(tmp_path, interval=0)
+    for i in range(30):
+        cache.set(f"t:buildings:18:{i}:0", b"x")
+    assert _files(tmp_path) <= 10
+    assert cache.get("t:buildings:18:29:0") == b"x"  # the newest entry survives its own cull
+
+
+def test_lists_the_directory_at_most_once_per_interval(tmp_path, monkeypatch):
+    cache = _cache(tmp_path, interval=3600)
+    walks = []
+    real = FileTileCache._list_cache_files
+    monkeypatch.setattr(FileTileCache, "_list_cache_files", lambda self: walks.append(1) or real(self))
+    for i in range(30):
+        cache.set(f"t:rooms:18:{i}:0", b"x")
+    assert len(walks) == 1  # the first set() culls; the next 29 do not walk the directory
+    assert _files(tmp_path) > 10  # so the cache may overshoot until the next check
+    cache._next_cull = 0  # the interval has passed
+    cache.set("t:rooms:18:99:0", b"x")
+    assert len(walks) == 2 and _files(tmp_path) <= 10
+
+
+def test_the_setting_uses_it(settings):
+    from django.core.cache import caches
+
+    from gis_core import settings as project
+
+    if project._tile_cache == "file":
+        assert isinstance(caches["tiles"], FileTileCache)
+    assert project.CACHES["tiles_extent"]["BACKEND"] in ("tiles.filecache.FileTileCache",
+                                                         project.CACHES["tiles"]["BACKEND"])
