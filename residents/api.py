@@ -1,16 +1,32 @@
 """Staff endpoints that let and free rooms (the kiosk card reader flow builds on these).
 
-Only authenticated staff may call them; responses carry masked identity only.
+Landlords (their own buildings), grid workers (their grids) and administrators may call them, for
+rooms inside their scope (residents/scoping.py); responses carry masked identity only.
 """
 
 from __future__ import annotations
 
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.roles import HasRole, Role
+from buildings.models import Room
 from residents import services
 from residents.ids import IdNumberError, validate_id_number
+from residents.scoping import rooms_for_registration
+
+MayRegister = HasRole.of(Role.LANDLORD, Role.GRID_WORKER, Role.ADMIN)
+
+
+def _refusal(user, room_id: int) -> Response | None:
+    """404 for no such room, 403 for a room outside the caller's buildings or grids."""
+    if rooms_for_registration(user).filter(pk=room_id).exists():
+        return None
+    if not Room.objects.filter(pk=room_id).exists():
+        return Response({"detail": f"没有编号为 {room_id} 的房间 / no room {room_id}"}, status=404)
+    return Response({"detail": "该房间不在您负责的楼栋或网格内 / this room is outside your buildings or grids"},
+                    status=403)
 
 
 class PersonIn(serializers.Serializer):
@@ -48,9 +64,11 @@ def _tenancy_out(tenancy, created=None):
 class CheckIn(APIView):
     """POST /api/rooms/{id}/check-in/: link a person to a room (idempotent)."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [MayRegister]
 
     def post(self, request, room_id: int):
+        if (refused := _refusal(request.user, room_id)) is not None:
+            return refused
         data = PersonIn(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
@@ -67,9 +85,11 @@ class CheckIn(APIView):
 class CheckOut(APIView):
     """POST /api/rooms/{id}/check-out/: end a person's tenancy in a room."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [MayRegister]
 
     def post(self, request, room_id: int):
+        if (refused := _refusal(request.user, room_id)) is not None:
+            return refused
         data = CheckOutIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -85,8 +105,6 @@ class TenancyList(APIView):
 
     Landlords see their own buildings, grid workers their grids, police and administrators all;
     planners and the public nothing. `?open=1` open ones only, `?room=<id>`, `limit` (≤ 500)."""
-
-    from accounts.roles import HasRole, Role
 
     permission_classes = [HasRole.of(Role.LANDLORD, Role.GRID_WORKER, Role.POLICE, Role.ADMIN)]
 

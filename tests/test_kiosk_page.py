@@ -130,7 +130,11 @@ def test_a_room_let_through_the_api_disappears_within_10_seconds(open_page, live
     staff = APIClient()
     from django.contrib.auth import get_user_model
 
-    staff.force_authenticate(get_user_model().objects.create_user("landlord-desk", password="pw-tests", is_staff=True))
+    from accounts.roles import Role, grant
+
+    desk = get_user_model().objects.create_user("landlord-desk", password="pw-tests")
+    grant(desk, Role.ADMIN)
+    staff.force_authenticate(desk)
     let = staff.post(f"/api/rooms/{room.pk}/check-in/",
                      {"name": "租客", "id_number": "11010519491231002X", "sex": "2"}, format="json")
     assert let.status_code == 201

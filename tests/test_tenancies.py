@@ -95,9 +95,12 @@ def test_id_number_validation():
 
 
 @pytest.fixture
-def staff():
+def staff(building):
+    """The landlord of `building`."""
+    from tests.idcard_helpers import make_landlord_user
+
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("staff", password="pw-tests", is_staff=True))
+    client.force_authenticate(make_landlord_user(building, "staff"))
     return client
 
 
@@ -118,7 +121,38 @@ def test_check_in_api(staff, building):
 
 
 @pytest.mark.django_db
-def test_check_in_api_is_staff_only(building):
-    room = make_room(building, 2, "201")
-    r = APIClient().post(f"/api/rooms/{room.pk}/check-in/", {}, format="json")
-    assert r.status_code in (401, 403)
+def test_check_in_api_is_scoped_by_role(building, two_grids):
+    from accounts.models import StaffProfile
+    from accounts.roles import Role, grant
+    from tests.factories import make_building
+
+    room = make_room(building, 2, "201")  # building B-1 lies in the west grid
+    elsewhere = make_room(make_building("B-9", (250, 50, 270, 65)), 1, "101")  # east grid, no landlord
+    body = {"name": "张小花", "id_number": "11010519491231002X", "sex": "2"}
+    assert APIClient().post(f"/api/rooms/{room.pk}/check-in/", body, format="json").status_code in (401, 403)
+
+    def client(username, *roles, grids=()):
+        user = get_user_model().objects.create_user(username, is_staff=True)
+        grant(user, *roles)
+        if grids:
+            StaffProfile.objects.create(user=user).grids.set(grids)
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    # Staff status alone, a planner or the police (read only) may not let rooms.
+    for c in (client("desk"), client("planner", Role.PLANNER), client("police", Role.POLICE)):
+        assert c.post(f"/api/rooms/{room.pk}/check-in/", body, format="json").status_code == 403
+    west_worker = client("west", Role.GRID_WORKER, grids=[two_grids[0]])
+    east_worker = client("east", Role.GRID_WORKER, grids=[two_grids[1]])
+    r = east_worker.post(f"/api/rooms/{room.pk}/check-in/", body, format="json")
+    assert r.status_code == 403 and "outside" in r.json()["detail"] and not Tenancy.objects.exists()
+    assert west_worker.post(f"/api/rooms/{room.pk}/check-in/", body, format="json").status_code == 201
+    out = east_worker.post(f"/api/rooms/{room.pk}/check-out/", {"id_number": body["id_number"]}, format="json")
+    assert out.status_code == 403 and Tenancy.objects.get().end_date is None
+    landlord = client("owner2", Role.LANDLORD)  # a landlord account with no landlord on its profile
+    assert landlord.post(f"/api/rooms/{elsewhere.pk}/check-in/", body, format="json").status_code == 403
+    admin = client("admin", Role.ADMIN)
+    assert admin.post(f"/api/rooms/{elsewhere.pk}/check-out/", {"id_number": body["id_number"]},
+                      format="json").status_code == 404  # nobody of that number lives there
+    assert admin.post("/api/rooms/999999/check-out/", {"id_number": body["id_number"]}, format="json").status_code == 404
