@@ -32,12 +32,18 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_gis_roles", None)
     if cached is None:
-        if user.is_superuser:
-            cached = frozenset(Role.values)
-        else:
-            cached = frozenset(r for r in user.groups.values_list("name", flat=True) if r in Role.values)
-        user._gis_roles = cached
+        cached = user._gis_roles = roles_from(user, () if user.is_superuser else
+                                              user.groups.values_list("name", flat=True))
     return cached
+
+
+def roles_from(user, group_names) -> frozenset[str]:
+    """The roles a user with these groups holds (superusers: every role; inactive users: none)."""
+    if not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Role.values)
+    return frozenset(r for r in group_names if r in Role.values)
 
 
 def has_role(user, *roles: str) -> bool:

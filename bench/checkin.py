@@ -84,7 +84,9 @@ def setup():
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from accounts.models import StaffProfile
     from accounts.roles import Role, grant
+    from gis_core.models import Grid
     from buildings.models import Room
     from kiosk.models import Kiosk
     from registration.models import KioskCredential, KioskSession
@@ -93,9 +95,14 @@ def setup():
     first = Kiosk.objects.order_by("code").first()
     if first is None:
         raise SystemExit("no kiosks: seed the demo first (make run / manage.py seed_demo)")
+    # A grid worker serving the community's grids (not an administrator): the reading's scope
+    # check is the one a real operator goes through.
     user, _ = get_user_model().objects.get_or_create(username="bench-checkin-operator")
-    grant(user, Role.ADMIN)
-    rooms = list(Room.objects.vacant().order_by("pk")[:KIOSKS])
+    user.groups.clear()
+    grant(user, Role.GRID_WORKER)
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    profile.grids.set(Grid.objects.filter(community=first.community))
+    rooms = list(Room.objects.vacant().filter(building__community=first.community).order_by("pk")[:KIOSKS])
     saved = {r.pk: (r.capacity, r.status) for r in rooms}
     (RESULTS / ".checkin-rooms.json").write_text(json.dumps(saved))
     Room.objects.filter(pk__in=saved).update(capacity=30_000)  # the column is a smallint

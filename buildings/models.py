@@ -186,10 +186,6 @@ class RoomQuerySet(models.QuerySet):
         field = "building__mesh" if grid.level == Grid.Level.MESH else "building__grid"
         return self.filter(**{field: grid})
 
-    def for_update(self):
-        """Lock the rooms (in id order, so concurrent check-ins cannot deadlock)."""
-        return self.select_for_update().order_by("pk")
-
     def sync_status(self) -> int:
         """Recompute status from tenancies for these rooms: let ⇔ someone lives there.
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import random
 import re
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError
 from django.utils import timezone
 
+from gis_core.db import prepared_cursor
 from kiosk.agent import signing
 from registration.models import KioskCredential, KioskNonce
 
@@ -26,8 +28,49 @@ class SignatureError(Exception):
     status = 401
 
 
-def verify(request):
-    """The Kiosk that signed this request, or SignatureError. Call inside the transaction that
+@dataclass(frozen=True)
+class SignedKiosk:
+    """The kiosk a verified request came from."""
+
+    pk: int
+    code: str
+
+
+@dataclass(frozen=True)
+class _Credential:
+    id: int
+    issued: datetime
+    kiosk: SignedKiosk
+    secret: str
+
+
+# Opened secrets by kiosk code, per process. A reading must not pay for a query and an AES
+# decryption to find a secret that changes once in a kiosk's life; the nonce statement below
+# re-checks that the credential (id and issue time) and the kiosk's code are still current, so a
+# re-issued or deleted credential stops working at once, in every process.
+_credentials: dict[str, _Credential] = {}
+
+_RECORD_NONCE = """
+INSERT INTO registration_kiosknonce (kiosk_id, nonce, seen_at)
+SELECT c.kiosk_id, %(nonce)s, %(now)s
+FROM registration_kioskcredential c JOIN kiosk_kiosk k ON k.id = c.kiosk_id
+WHERE c.id = %(credential)s AND c.created_at = %(issued)s AND k.code = %(code)s
+RETURNING kiosk_id"""
+
+
+def _load(code: str) -> _Credential | None:
+    credential = KioskCredential.objects.select_related("kiosk").filter(kiosk__code=code).first()
+    if credential is None:
+        _credentials.pop(code, None)
+        return None
+    found = _Credential(credential.pk, credential.created_at, SignedKiosk(credential.kiosk_id, code),
+                        credential.secret())
+    _credentials[code] = found
+    return found
+
+
+def verify(request) -> SignedKiosk:
+    """The kiosk that signed this request, or SignatureError. Call inside the transaction that
     acts on the request: the nonce is recorded in it (one commit per request, and a request whose
     transaction fails leaves no nonce behind, so its retry is not mistaken for a replay)."""
     code, ts, nonce, sig = (request.headers.get(h, "") for h in signing.HEADERS)
@@ -42,17 +85,29 @@ def verify(request):
                              f"±{WINDOW_SECONDS} s window (off by {int(skew)} s): check the kiosk's clock")
     if not _NONCE.match(nonce):
         raise SignatureError("X-Nonce 须为 16–64 个字母数字 / X-Nonce must be 16–64 letters or digits")
-    credential = KioskCredential.objects.select_related("kiosk").filter(kiosk__code=code).first()
-    if credential is None:
-        raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
-    expected = signing.signature(credential.secret(), request.method, request.path, ts, nonce, request.body)
-    if not signing.matches(expected, sig):
-        raise SignatureError("签名无效 / the signature does not verify")
-    try:
-        # No savepoint: a replay ends the caller's transaction anyway (SignatureError rolls it back).
-        KioskNonce.objects.create(kiosk=credential.kiosk, nonce=nonce)
-    except IntegrityError:
-        raise SignatureError("该请求已处理过（重放）/ this nonce was already used: replayed request") from None
+    credential = _credentials.get(code)
+    for fresh in (False, True):
+        if credential is None or fresh:
+            credential = _load(code)
+            if credential is None:
+                raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
+        expected = signing.signature(credential.secret, request.method, request.path, ts, nonce, request.body)
+        if not signing.matches(expected, sig):
+            if fresh:
+                raise SignatureError("签名无效 / the signature does not verify")
+            continue  # perhaps re-issued since we opened it: read it again
+        try:
+            # No savepoint: a replay ends the caller's transaction anyway (SignatureError rolls it back).
+            with prepared_cursor() as cur:
+                cur.execute(_RECORD_NONCE, {"nonce": nonce, "now": timezone.now(), "credential": credential.id,
+                                            "issued": credential.issued, "code": code})
+                current = cur.fetchone() is not None
+        except IntegrityError:
+            raise SignatureError("该请求已处理过（重放）/ this nonce was already used: replayed request") from None
+        if current:
+            break
+        if fresh:
+            raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
     if random.random() < 0.01:  # forget nonces that the timestamp window already rejects
         KioskNonce.objects.filter(seen_at__lt=timezone.now() - timedelta(seconds=2 * WINDOW_SECONDS)).delete()
     return credential.kiosk

@@ -7,9 +7,13 @@
 * planner and the public — no tenant data at all.
 
 `building_scope(user)` is a Q over Building (None = nothing); callers prefix it to their model.
+The rules themselves are `scope_for()`: the kiosk's card-reading path, which reads the operator's
+roles and profile in the same query as the session, applies them without a further query.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -30,22 +34,52 @@ class ScopedQ(Q):
         return walk(self)
 
 
-def building_scope(user, *, read: bool) -> ScopedQ | None:
-    roles = roles_of(user)
+@dataclass(frozen=True)
+class Scope:
+    """The buildings a user reaches: every building, or those of one landlord and/or some grids."""
+
+    every: bool = False
+    landlord_id: int | None = None
+    grid_ids: tuple[int, ...] = ()
+
+    def q(self) -> ScopedQ:
+        """As a condition on Building (an empty Q: every building)."""
+        if self.every:
+            return ScopedQ()
+        q = ScopedQ()
+        if self.landlord_id is not None:
+            q |= ScopedQ(landlord_id=self.landlord_id)
+        if self.grid_ids:
+            q |= ScopedQ(grid_id__in=self.grid_ids) | ScopedQ(mesh_id__in=self.grid_ids)
+        return ScopedQ(q)
+
+    def covers(self, *, landlord_id: int | None, grid_id: int | None, mesh_id: int | None) -> bool:
+        """The same condition for one building already at hand (no query)."""
+        return self.every or (self.landlord_id is not None and landlord_id == self.landlord_id) or (
+            bool(self.grid_ids) and (grid_id in self.grid_ids or mesh_id in self.grid_ids))
+
+
+def scope_for(roles: frozenset[str], *, landlord_id: int | None, grid_ids, read: bool) -> Scope | None:
+    """The rules, from a user's roles and staff profile (None: no tenant data at all)."""
     if Role.ADMIN in roles or (read and Role.POLICE in roles):
-        return ScopedQ()
-    profile = getattr(user, "staff_profile", None) if roles else None
-    q = ScopedQ()
-    any_scope = False
-    if profile is not None and Role.LANDLORD in roles and profile.landlord_id:
-        q |= ScopedQ(landlord_id=profile.landlord_id)
-        any_scope = True
-    if profile is not None and Role.GRID_WORKER in roles:
-        grid_ids = list(profile.grids.values_list("pk", flat=True))
-        if grid_ids:
-            q |= ScopedQ(grid_id__in=grid_ids) | ScopedQ(mesh_id__in=grid_ids)
-            any_scope = True
-    return ScopedQ(q) if any_scope else None
+        return Scope(every=True)
+    landlord = landlord_id if Role.LANDLORD in roles and landlord_id else None
+    grids = tuple(grid_ids) if Role.GRID_WORKER in roles else ()
+    return Scope(landlord_id=landlord, grid_ids=grids) if landlord is not None or grids else None
+
+
+def user_scope(user, *, read: bool) -> Scope | None:
+    roles = roles_of(user)
+    profile = getattr(user, "staff_profile", None) if roles - {Role.ADMIN, Role.POLICE} else None
+    grid_ids = list(profile.grids.values_list("pk", flat=True)) if profile is not None and \
+        Role.GRID_WORKER in roles else []
+    return scope_for(roles, landlord_id=profile.landlord_id if profile is not None else None, grid_ids=grid_ids,
+                     read=read)
+
+
+def building_scope(user, *, read: bool) -> ScopedQ | None:
+    scope = user_scope(user, read=read)
+    return None if scope is None else scope.q()
 
 
 def rooms_for_registration(user):
@@ -54,14 +88,3 @@ def rooms_for_registration(user):
 
     q = building_scope(user, read=False)
     return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"))
-
-
-def can_register(user, room) -> bool:
-    q = building_scope(user, read=False)
-    if q is None:
-        return False
-    if not q:  # every building (administrators): no query needed
-        return True
-    from buildings.models import Room
-
-    return Room.objects.filter(q.prefix("building"), pk=room.pk).exists()

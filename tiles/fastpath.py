@@ -18,10 +18,7 @@ import logging
 import re
 from http import HTTPStatus
 
-import time
-
-from django.db import connection
-
+from gis_core.db import release_connection
 from tiles import service
 from tiles.errors import TileError
 from tiles.http import tile_answer
@@ -66,17 +63,6 @@ class TileFastPath:
             log.exception("tile fast path failed; handing the request to Django")
             return None
         finally:
-            _release_connection()
+            release_connection()
         return tile_answer(tile, if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
                            accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"))
-
-
-def _release_connection() -> None:
-    """Close the thread's connection when it is broken or past CONN_MAX_AGE (Django's
-    close_if_unusable_or_obsolete, minus resetting the per-request health check)."""
-    if connection.connection is None:
-        return
-    if connection.errors_occurred or connection.get_autocommit() is False:
-        connection.close_if_unusable_or_obsolete()
-    elif connection.close_at is not None and time.monotonic() >= connection.close_at:
-        connection.close()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
-
+from gis_core.db import prepared_cursor
 from tiles import cache, extent
 from tiles.errors import BadTileAddress, ZoomNotServed
 from tiles.layers import MAX_ZOOM, MIN_ZOOM, Layer
@@ -26,18 +25,11 @@ def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
     query, caps = tile_query(layers, z)
     if not query:
         return b""
-    connection.ensure_connection()
-    raw = connection.connection
-    before = raw.prepare_threshold
     # Prepared on first use per connection: parsing and analysing the statement of a zoom band
     # (several layers, each a sub-select) costs about as much as running it on a small tile.
-    raw.prepare_threshold = 0
-    try:
-        with connection.cursor() as cur:
-            cur.execute(query, tile_params(z, x, y, caps))
-            return bytes(cur.fetchone()[0])
-    finally:
-        raw.prepare_threshold = before
+    with prepared_cursor() as cur:
+        cur.execute(query, tile_params(z, x, y, caps))
+        return bytes(cur.fetchone()[0])
 
 
 EMPTY = cache.make_tile(b"")
