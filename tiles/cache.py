@@ -9,12 +9,12 @@ let a render that read the old data just before the commit put it back just afte
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from isal import igzip
 
 TOMBSTONE_SECONDS = 600  # longer than any tile render can take
 
@@ -30,11 +30,13 @@ class CachedTile:
 
 
 def make_tile(mvt: bytes) -> CachedTile:
-    # Level 1: on the heaviest demo tile (117 KB of MVT) level 6 took 10.8 ms and gave 28.3 KB,
-    # level 1 took 2.5 ms for 31.6 KB — on an intranet the 12 % is cheaper than the 8 ms.
-    # mtime=0: the same tile always compresses to the same bytes.
-    gz = gzip.compress(mvt, compresslevel=1, mtime=0) if mvt else b""
-    digest = hashlib.blake2b(mvt, digest_size=12).hexdigest()
+    # ISA-L's gzip (isal.igzip), level 1: the same format and about the same size as zlib's level 1
+    # at a fifth of the time — on the heaviest city tile (415 KB of MVT) 0.9 ms instead of 4.4 ms
+    # for 121 KB. (zlib's level 6 gave 12 % less than its level 1 for four times the time: on an
+    # intranet not worth it.) mtime=0: the same tile always compresses to the same bytes, so the
+    # ETag can hash the compressed bytes, a third of the MVT's size.
+    gz = igzip.compress(mvt, compresslevel=1, mtime=0) if mvt else b""
+    digest = hashlib.blake2b(gz, digest_size=12).hexdigest()
     return CachedTile(etag=f'"{digest}"', gz=gz)
 
 

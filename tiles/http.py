@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-
 from django.conf import settings
+from isal import igzip
 
 from tiles.cache import CachedTile
 
@@ -35,4 +34,4 @@ def tile_answer(tile: CachedTile, *, if_none_match: str | None, accept_encoding:
     if "gzip" in (accept_encoding or ""):
         headers.append(("Content-Encoding", "gzip"))
         return 200, headers, tile.gz
-    return 200, headers, gzip.decompress(tile.gz)
+    return 200, headers, igzip.decompress(tile.gz)
