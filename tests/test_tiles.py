@@ -45,6 +45,20 @@ def url_at(x_m, y_m, z=Z, layer=None):
     return f"/tiles/{layer}/{z}/{x}/{y}.mvt" if layer else f"/tiles/{z}/{x}/{y}.mvt"
 
 
+def test_overview_zooms_leave_out_the_building_address(client, scene):
+    """z14–15 carry every building without its address (nobody reads it there); z16 on carry it.
+    TileJSON still lists the field."""
+    b = scene["building"]
+    for z in (14, 15, 16):
+        tile = decode(client.get(url_at(60, 57, z=z, layer="buildings"), HTTP_ACCEPT_ENCODING="gzip"))
+        expected = {"code": "B-1", "floors": 2, "height": 6.0, "room_count": 3, "vacant_count": 2}
+        if z >= 16:
+            expected["address"] = "测试路 B-1 号"
+        assert tile["buildings"] == {b.pk: expected}, z
+    layers = {v["id"]: v for v in client.get("/tiles/tiles.json").json()["vector_layers"]}
+    assert "address" in layers["buildings"]["fields"]
+
+
 def test_tile_holds_every_public_layer_with_ids_and_attributes(client, scene):
     b, (r1, r2, r3) = scene["building"], scene["rooms"]
     tile = decode(client.get(url_at(60, 57), HTTP_ACCEPT_ENCODING="gzip"))

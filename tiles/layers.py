@@ -45,6 +45,9 @@ class Layer:
     # (first zoom, feature cap): the most features per tile from that zoom up (None = no cap).
     caps: tuple[tuple[int, int | None], ...] = ((0, None),)
     order_by: str = ""
+    # attribute name → first zoom that carries it (others: every zoom the layer serves). Attributes
+    # nobody reads at overview zooms are left out there: smaller tiles, cheaper ST_AsMVT.
+    field_minzoom: dict[str, int] = field(default_factory=dict)
     public: bool = True
     models: tuple[str, ...] = field(default=())  # app_label.Model whose edits change this layer
 
@@ -53,6 +56,9 @@ class Layer:
 
     def cap_for(self, z: int) -> int | None:
         return [cap for first, cap in self.caps if z >= first][-1]
+
+    def fields_for(self, z: int) -> dict[str, tuple[str, str]]:
+        return {name: f for name, f in self.fields.items() if z >= self.field_minzoom.get(name, 0)}
 
     def serves(self, z: int) -> bool:
         return self.minzoom <= z <= self.maxzoom
@@ -99,7 +105,10 @@ LAYERS: dict[str, Layer] = {
                 "room_count": ("t.room_count", "Number"), "vacant_count": ("t.vacant_count", "Number"),
             },
             minzoom=14, caps=((14, 6000), (15, None)), order_by="t.room_count DESC",
-            description="楼栋（层数、高度、房间数、空置数）/ buildings", models=("buildings.Building", "buildings.Room"),
+            # The address is read from tiles by nobody (pages ask the API); at z14–15 a city tile
+            # holds thousands of buildings, and unique addresses were half its bytes.
+            field_minzoom={"address": 16},
+            description="楼栋（层数、高度、房间数、空置数；地址自 16 级起）/ buildings (address from z16)", models=("buildings.Building", "buildings.Room"),
         ),
         Layer(
             name="rooms", table="buildings_room",

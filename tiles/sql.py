@@ -24,7 +24,7 @@ def _layer_sql(layer: Layer, z: int) -> sql.Composable:
     cap = layer.cap_for(z)
     columns = sql.SQL(", ").join(
         sql.SQL("{expr} AS {name}").format(expr=sql.SQL(expr), name=sql.Identifier(name))
-        for name, (expr, _type) in layer.fields.items()
+        for name, (expr, _type) in layer.fields_for(z).items()
     )
     geom = sql.SQL("t.") + sql.Identifier(layer.geometry_for(z))
     return sql.SQL(
