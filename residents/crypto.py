@@ -7,8 +7,10 @@
   first is used to seal, all are tried by id to open — that is key rotation (add a new key first,
   re-seal, then drop the old one).
 * Look-ups and de-duplication use a blind index: HMAC-SHA256 under a separate key derived from
-  the first key, over the normalised value — equal ID numbers give equal indexes, and the index
-  reveals nothing without the key.
+  the current (first) key, over the normalised value — equal ID numbers give equal indexes, and
+  the index reveals nothing without the key. Look-ups try the index under every configured key,
+  and re-sealing re-indexes too, so after a rotation the old key can really be dropped (with a
+  fixed index key, dropping the key it came from would silently split every tenant in two).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class DecryptionError(Exception):
 class Keyring:
     keys: dict[int, bytes]
     current: int
-    index_key: bytes
+    index_keys: dict[int, bytes]  # key id → the blind-index key derived from that key
 
 
 def _parse(spec: str) -> Keyring:
@@ -57,9 +59,8 @@ def _parse(spec: str) -> Keyring:
         order.append(kid)
     if not keys:
         raise ImproperlyConfigured("GIS_RESIDENT_DATA_KEYS holds no key.")
-    # The blind-index key must stay stable across rotations: it is derived from the *oldest* key id.
-    index_key = hmac.new(keys[min(keys)], b"blind-index-v1", hashlib.sha256).digest()
-    return Keyring(keys=keys, current=order[0], index_key=index_key)
+    index_keys = {kid: hmac.new(key, b"blind-index-v1", hashlib.sha256).digest() for kid, key in keys.items()}
+    return Keyring(keys=keys, current=order[0], index_keys=index_keys)
 
 
 @lru_cache(maxsize=4)
@@ -109,9 +110,23 @@ def open_text(field: str, sealed) -> str | None:
 
 
 def blind_index(kind: str, value: str) -> bytes:
-    """Keyed hash for equality look-ups, e.g. blind_index("id_number", "11010519491231002X")."""
+    """Keyed hash for equality look-ups, e.g. blind_index("id_number", "11010519491231002X"),
+    under the current key: what a new or re-sealed row stores."""
+    ring = keyring()
+    return _index(ring.index_keys[ring.current], kind, value)
+
+
+def blind_indexes(kind: str, value: str) -> list[bytes]:
+    """The value's index under every configured key, the current one first: what a look-up
+    searches for, so that rows indexed before a rotation are found until reseal_resident_data
+    has re-indexed them (after which the old key can be dropped)."""
+    ring = keyring()
+    return [_index(ring.index_keys[kid], kind, value) for kid in sorted(ring.keys, key=lambda k: k != ring.current)]
+
+
+def _index(key: bytes, kind: str, value: str) -> bytes:
     normalised = value.strip().upper()
-    return hmac.new(keyring().index_key, f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
 
 
 def mask_id_number(id_number: str) -> str:

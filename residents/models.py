@@ -64,7 +64,7 @@ class Person(models.Model):
 
     @classmethod
     def find_by_id_number(cls, id_number: str):
-        return cls.objects.filter(id_number_index=crypto.blind_index("id_number", id_number)).first()
+        return cls.objects.filter(id_number_index__in=crypto.blind_indexes("id_number", id_number)).first()
 
     # Unsealing is a privileged act: callers (the police view) must audit it.
     def unseal_name(self) -> str:

@@ -80,7 +80,7 @@ SELECT p.id, p.name_masked, p.id_number_masked,
        t.id, t.room_id, t.start_date, t.registered_via, t.registered_at, t.registered_by_id, t.kiosk_id,
        (SELECT count(*) FROM residents_tenancy WHERE room_id = %(room)s AND end_date IS NULL)
 FROM (VALUES (1)) AS one
-LEFT JOIN residents_person p ON p.id_number_index = %(index)s
+LEFT JOIN residents_person p ON p.id_number_index = ANY(%(indexes)s)
 LEFT JOIN residents_tenancy t ON t.person_id = p.id AND t.end_date IS NULL"""
 
 _WRITE = """
@@ -148,7 +148,7 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     id_number = data.id_number.strip().upper()
     index = crypto.blind_index("id_number", id_number)
     with prepared_cursor() as cur:
-        cur.execute(_STATE, {"room": room_id, "index": index})
+        cur.execute(_STATE, {"room": room_id, "indexes": crypto.blind_indexes("id_number", id_number)})
         person_id, name_masked, id_masked, *open_one, occupants = cur.fetchone()
     if open_one[0] is not None:
         if open_one[1] != room_id:

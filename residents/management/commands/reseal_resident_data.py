@@ -2,9 +2,9 @@
 
 Put the new key first in GIS_RESIDENT_DATA_KEYS (`2:new…,1:old…`), restart, run this command;
 it reports how many values were re-sealed and how many were already current. It is safe to run
-again (and to interrupt: each batch commits on its own). Blind indexes are not touched — they are
-keyed by the oldest configured key, which must therefore stay in the list (it no longer opens
-anything once everything is re-sealed).
+again (and to interrupt: each batch commits on its own). A person's blind index is recomputed
+under the new key with their data (look-ups try every configured key meanwhile), so once it has
+run the old key can be removed from the list.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ class Command(BaseCommand):
             last = 0
             while True:
                 with transaction.atomic():
+                    fields = [*columns, *(["id_number_index"] if model is Person else [])]
                     rows = list(model.objects.select_for_update().filter(pk__gt=last).order_by("pk")
-                                .only("pk", *columns)[:batch])
+                                .only("pk", *fields)[:batch])
                     if not rows:
                         break
                     changed = []
@@ -53,12 +54,17 @@ class Command(BaseCommand):
                                 continue
                             setattr(row, column, crypto.seal(field, crypto.open_bytes(field, value)))
                             stale = True
+                        if model is Person:
+                            index = crypto.blind_index("id_number", crypto.open_text("id_number",
+                                                                                      row.id_number_sealed))
+                            if bytes(row.id_number_index) != index:
+                                row.id_number_index, stale = index, True
                         if stale:
                             changed.append(row)
                         else:
                             current_already += 1
                     if changed:
-                        model.objects.bulk_update(changed, list(columns))
+                        model.objects.bulk_update(changed, fields)
                     resealed += len(changed)
                     last = rows[-1].pk
             self.stdout.write(f"{model._meta.label}: {resealed} re-sealed under key {current}, "
