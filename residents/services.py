@@ -87,7 +87,7 @@ _WRITE = """
 WITH new_person AS (
     INSERT INTO residents_person (name_sealed, id_number_sealed, address_sealed, phone_sealed, id_number_index,
                                   name_masked, id_number_masked, sex, nation_code, region_code, created_at)
-    SELECT %(name_sealed)s, %(id_number_sealed)s, %(address_sealed)s, %(phone_sealed)s, %(index)s,
+    SELECT %(name_sealed)s, %(id_number_sealed)s, %(address_sealed)s, %(phone_sealed)s, %(id_number_index)s,
            %(name_masked)s, %(id_number_masked)s, %(sex)s, %(nation_code)s, %(region_code)s, %(now)s
     WHERE %(person)s::bigint IS NULL
     RETURNING id
@@ -107,6 +107,9 @@ WITH new_person AS (
 )
 SELECT id, person_id FROM tenancy"""
 
+# The new person's columns, as Person.build() computes them (sealed, masked, blind index).
+_PERSON_COLUMNS = ("name_sealed", "id_number_sealed", "address_sealed", "phone_sealed", "id_number_index",
+                   "name_masked", "id_number_masked", "sex", "nation_code", "region_code")
 _TENANCY_FIELDS = ["id", "room_id", "start_date", "registered_via", "registered_at", "registered_by_id", "kiosk_id"]
 
 
@@ -146,7 +149,6 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     if room.status == Room.Status.UNAVAILABLE:
         raise RoomUnavailable(f"房间 {room_id} 不可出租 / room {room_id} is not available for letting")
     id_number = data.id_number.strip().upper()
-    index = crypto.blind_index("id_number", id_number)
     with prepared_cursor() as cur:
         cur.execute(_STATE, {"room": room_id, "indexes": crypto.blind_indexes("id_number", id_number)})
         person_id, name_masked, id_masked, *open_one, occupants = cur.fetchone()
@@ -161,18 +163,12 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     actor = audit.actor_fields(by)
     values = {"person": person_id, "room": room_id, "start": start, "via": via, "now": now, "by": actor["actor_id"],
               "kiosk": getattr(kiosk, "pk", None), "actor": actor["actor"], "kiosk_code": audit.kiosk_label(kiosk),
-              "detail": json.dumps({"via": via}), "index": index}
+              "detail": json.dumps({"via": via}), **dict.fromkeys(_PERSON_COLUMNS)}
     if person_id is None:
         new = Person.build(name=data.name, id_number=id_number, sex=data.sex, nation_code=data.nation_code,
                            address=data.address, phone=data.phone)
+        values.update({column: getattr(new, column) for column in _PERSON_COLUMNS})
         name_masked, id_masked = new.name_masked, new.id_number_masked
-        values.update(name_sealed=new.name_sealed, id_number_sealed=new.id_number_sealed,
-                      address_sealed=new.address_sealed, phone_sealed=new.phone_sealed, name_masked=name_masked,
-                      id_number_masked=id_masked, sex=new.sex, nation_code=new.nation_code,
-                      region_code=new.region_code)
-    else:
-        values.update(dict.fromkeys(("name_sealed", "id_number_sealed", "address_sealed", "phone_sealed",
-                                     "name_masked", "id_number_masked", "sex", "nation_code", "region_code")))
     with prepared_cursor() as cur:
         cur.execute(_WRITE, values)
         tenancy_id, person_id = cur.fetchone()
