@@ -15,27 +15,19 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _, ngettext
 
+from gis_core.admin_base import ReadOnlyAdmin
 from qrcodes.models import RevokedQrToken
 from qrcodes.services import reissue
 
 
 @admin.register(RevokedQrToken)
-class RevokedQrTokenAdmin(admin.ModelAdmin):
+class RevokedQrTokenAdmin(ReadOnlyAdmin):
     """A log: rows are written by `reissue` only, never by hand."""
 
     list_display = ("building", "revoked_at", "reason", "revoked_by")
     list_select_related = ("building", "revoked_by")
     search_fields = ("building__code", "token")
     date_hierarchy = "revoked_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReissueForm(forms.Form):
