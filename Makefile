@@ -17,14 +17,14 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 .PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
 
 help:
-	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (gunicorn)"
+	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
 	@echo "make test   set up what the tests need and run the whole suite"
 	@echo "make dev    like run, with Django's development server and DEBUG on"
 	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
 	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
-	@echo "make bench-checkin signed card reading -> tenancy committed, against gunicorn (bench/results/checkin.md)"
+	@echo "make bench-checkin signed card reading -> tenancy committed, against the production server (bench/results/checkin.md)"
 	@echo "make bench-planner grid validate-and-save with 2,000 buildings at city scale (bench/results/planner.md)"
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
@@ -83,9 +83,7 @@ static: venv
 run: demo static
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
 	@mkdir -p var/run var/log
-	exec $(VENV)/bin/gunicorn gis_core.wsgi:application --bind 127.0.0.1:$(PORT) \
-	  --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --pid var/run/gunicorn.pid \
-	  --access-logfile - --forwarded-allow-ips=127.0.0.1
+	PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid exec scripts/serve.sh
 
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -117,7 +115,7 @@ bench-cameras: venv db
 	$(PY) bench/cameras.py
 
 stop:
-	-@test -f var/run/gunicorn.pid && kill $$(cat var/run/gunicorn.pid) 2>/dev/null; rm -f var/run/gunicorn.pid
+	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
 	@scripts/pg.sh stop
 
 clean-db: stop

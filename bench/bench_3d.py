@@ -7,7 +7,7 @@ rebuild after one building changes, and the time for /3d/ to show its first fram
 Runs in a scratch database (bench_model3d) on the cluster of DATABASE_URL, created and dropped
 here (the product database is not touched): migrate, seed the demo (without tenants), then
 measure. The viewer is timed in headless Chromium (Debian's, SwiftShader WebGL: no GPU) against
-gunicorn in the production configuration (collected static files, WhiteNoise). One run of each;
+the production server (scripts/serve.sh: granian; collected static files, WhiteNoise). One run of each;
 writes bench/results/model3d.json and model3d.md.
 """
 
@@ -59,11 +59,10 @@ def viewer_first_frame(url: str) -> dict:
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "MODEL3D_BACKGROUND": "false"}
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "gis_core.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env=env)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "MODEL3D_BACKGROUND": "false",
+           "PORT": str(port), "WORKERS": "2", "THREADS": "4"}
+    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
             try:
@@ -192,7 +191,7 @@ Demo community: {r['dataset']['buildings']:,} buildings, {r['dataset']['rooms']:
 | requests to other hosts | {len(v['foreign_requests'])} |
 
 The viewer runs in headless Chromium with SwiftShader (software WebGL, no GPU) on a 2-core machine
-shared with other work, against gunicorn (2 workers × 4 threads, production settings); "first
+shared with other work, against the production server (scripts/serve.sh, 2 workers × 4 threads); "first
 frame" is when Cesium reports the initial tiles loaded for the overview of the whole community and
 one more animation frame has passed. A kiosk PC with a GPU is faster.
 """

@@ -3,7 +3,8 @@
 
     make bench-checkin            # or: .venv/bin/python bench/checkin.py
 
-Against gunicorn as `make run` serves it (gthread, $WORKERS × $THREADS, default 3 × 4) on the
+Against the server as `make run` serves it (scripts/serve.sh: granian, $WORKERS × $THREADS, default
+3 × 4, access log on) on the
 database of DATABASE_URL (the demo). Setup (not timed): KIOSKS bench kiosks with credentials,
 each with an operator signed in and one demo room picked (capacity raised for the run), and one
 pre-built card record per request (distinct, valid people from a region the demo does not use).
@@ -250,10 +251,11 @@ def main():
     records = people(total)
     port = int(os.environ.get("BENCH_PORT", os.environ.get("PORT", "8000"))) + 1000
     env = {**os.environ, "TILE_CACHE": os.environ.get("TILE_CACHE", "file")}
-    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "gis_core.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", WORKERS, "--worker-class", "gthread", "--threads", THREADS, "--log-level", "warning"]
-    log("starting", " ".join(cmd[1:]))
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    env.update(PORT=str(port), WORKERS=WORKERS, THREADS=THREADS)
+    log(f"starting scripts/serve.sh on port {port}, {WORKERS} workers x {THREADS} threads")
+    server_log = open(ROOT / "var" / "bench-checkin-server.log", "w")
+    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env, stdout=server_log,
+                              stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
             try:
@@ -276,13 +278,14 @@ def main():
     finally:
         server.terminate()
         server.wait(20)
+        server_log.close()
         connection.close()
         cleanup()
     load = os.getloadavg()
     ok = sustained["statuses"].get("201", 0) + at_rate["statuses"].get("201", 0)
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores, {platform.python_version()}",
-        "server": f"gunicorn gthread {WORKERS} workers x {THREADS} threads", "kiosks": KIOSKS,
+        "server": f"granian (scripts/serve.sh) {WORKERS} workers x {THREADS} threads", "kiosks": KIOSKS,
         "sustained": sustained, "at_rate": {**at_rate, "offered_per_second": RATE},
         "readings_sent": sent, "tenancies_committed": committed, "answered_201": ok,
         "targets": {"p95_ms": 50, "per_second": 200}, "load_average_before": load_before,

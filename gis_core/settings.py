@@ -156,6 +156,11 @@ LOGIN_REDIRECT_URL = "/"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy (docker/nginx.conf): trust its X-Forwarded-Proto, so absolute
+# URLs (TileJSON, QR codes) say https. Only when the app is reachable through that proxy alone:
+# anyone who can reach the app directly could otherwise claim https.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 
 REST_FRAMEWORK = {

@@ -114,7 +114,7 @@ class Server:
         WORK.mkdir(parents=True, exist_ok=True)
         self.log_path = WORK / f"{name}.log"
         self._log = open(self.log_path, "w")
-        # Own session/process group: stopping it reaches gunicorn/uvicorn workers and nothing else.
+        # Own session/process group: stopping it reaches granian/uvicorn workers and nothing else.
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.peak_rss = self.peak_pss = 0

@@ -2,11 +2,11 @@
 
 The peers live in throwaway virtualenvs under var/bench-venvs/ (ignored by git), created by the
 benchmark: they are never dependencies of the product. django-vectortiles gets the same Django,
-psycopg and gunicorn versions as our virtualenv, so only the tile code differs.
+psycopg and granian versions as our virtualenv, so only the tile code differs.
 
-Our server runs exactly as `make run` starts it in production (the gunicorn command line is read
-with `make -n run`), on a benchmark port. django-vectortiles runs under the same gunicorn command
-line, and tipg under uvicorn with the same number of worker processes.
+Our server runs exactly as `make run` starts it in production (scripts/serve.sh, with the workers
+and threads read from `make -n run`), on a benchmark port. django-vectortiles runs under the same
+server command, and tipg under uvicorn with the same number of worker processes.
 """
 
 from __future__ import annotations
@@ -23,42 +23,23 @@ from typing import Callable
 from common import HERE, OUR_PYTHON, ROOT, VENVS, WORK, libpq, log, psql
 
 TIPG_SCHEMA = "bench_tipg"
-# What `make run` execs when its command line cannot be read (the Makefile's defaults).
-FALLBACK_FLAGS = ["--workers", "3", "--worker-class", "gthread", "--threads", "4",
-                  "--access-logfile", "-", "--forwarded-allow-ips=127.0.0.1"]
+SERVE = ROOT / "scripts" / "serve.sh"  # the production server command (granian)
 
 
-def production_flags() -> list[str]:
-    """gunicorn's options in `make run` (read with `make -n run`), less --bind and --pid."""
+def production_settings() -> dict[str, str]:
+    """The settings `make run` gives scripts/serve.sh (WORKERS, THREADS; read with `make -n run`),
+    less the port and pid file: the benchmark serves on ports of its own."""
     done = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True)
-    text = done.stdout.replace("\\\n", " ")
-    line = next((ln for ln in text.splitlines() if "gunicorn" in ln and "gis_core.wsgi" in ln), None)
+    line = next((ln for ln in done.stdout.splitlines() if "scripts/serve.sh" in ln), None)
     if done.returncode or line is None:
-        log("could not read the gunicorn command of `make run`; using the Makefile's defaults")
-        return list(FALLBACK_FLAGS)
-    argv = shlex.split(line)
-    argv = argv[argv.index("gis_core.wsgi:application") + 1:]
-    flags, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in ("--bind", "-b", "--pid", "-p"):
-            skip = True
-        elif not arg.startswith(("--bind=", "--pid=")):
-            flags.append(arg)
-    return flags
+        raise RuntimeError(f"could not read the server command of `make run`:\n{done.stdout}{done.stderr}")
+    pairs = dict(arg.split("=", 1) for arg in shlex.split(line) if re.fullmatch(r"[A-Z_]+=.*", arg))
+    return {k: v for k, v in pairs.items() if k in ("WORKERS", "THREADS")}
 
 
-PRODUCTION_FLAGS = production_flags()
-
-
-def _flag(name: str, default: str) -> str:
-    return PRODUCTION_FLAGS[PRODUCTION_FLAGS.index(name) + 1] if name in PRODUCTION_FLAGS else default
-
-
-WORKERS = int(_flag("--workers", "1"))
-SERVER_CONFIG = (f"gunicorn {WORKERS} workers, {_flag('--worker-class', 'sync')}"
-                 + (f" × {_flag('--threads', '1')} threads" if "--threads" in PRODUCTION_FLAGS else ""))
+PRODUCTION = production_settings()
+WORKERS = int(PRODUCTION["WORKERS"])
+SERVER_CONFIG = f"granian {WORKERS} workers × {PRODUCTION['THREADS']} threads (scripts/serve.sh)"
 
 
 def session_options() -> str:
@@ -97,7 +78,7 @@ def _ours(package: str) -> str:
 
 def dvt_requirements() -> list[str]:
     return ["django-vectortiles==1.0.2", _ours("Django"), _ours("psycopg"), "psycopg-binary==" +
-            metadata.version("psycopg"), _ours("gunicorn"), _ours("dj-database-url")]
+            metadata.version("psycopg"), _ours("granian"), _ours("dj-database-url")]
 
 
 TIPG_REQUIREMENTS = ["tipg==1.6.1", "uvicorn[standard]==0.54.0"]
@@ -128,18 +109,19 @@ class ServerSpec:
     overhead_path: str  # a request that runs no SQL: the server's fixed cost per request
 
 
-def gunicorn_argv(gunicorn: Path, app: str, port: int) -> list[str]:
-    # The `make run` command line on a benchmark port; its access log goes to the server's log file.
-    return [str(gunicorn), app, "--bind", f"127.0.0.1:{port}", *PRODUCTION_FLAGS]
+def serve_env(port: int, granian: Path) -> dict[str, str]:
+    # `make run`'s server command on a benchmark port; its access log goes to the server's log file.
+    return {**PRODUCTION, "HOST": "127.0.0.1", "PORT": str(port), "GRANIAN": str(granian)}
 
 
 def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) -> ServerSpec:
     var_dir.mkdir(parents=True, exist_ok=True)
-    server_env = {**env, "DATABASE_URL": url, "TILE_CACHE": cache, "GIS_VAR_DIR": str(var_dir)}
+    server_env = {**env, "DATABASE_URL": url, "TILE_CACHE": cache, "GIS_VAR_DIR": str(var_dir),
+                  **serve_env(port, ROOT / ".venv" / "bin" / "granian")}
     return ServerSpec(
         key="ours" if cache == "none" else f"ours-{cache}",
         label="ours" + ("" if cache == "none" else f", cached ({cache})"), port=port,
-        argv=gunicorn_argv(ROOT / ".venv" / "bin" / "gunicorn", "gis_core.wsgi:application", port),
+        argv=[str(SERVE), "gis_core.wsgi:application"],
         env=server_env, health_path="/tiles/0/0/0.mvt", cwd=ROOT,
         map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
         buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
@@ -152,14 +134,15 @@ def dvt(env: dict[str, str], url: str, port: int, layers: list) -> ServerSpec:
     venv = ensure_venv("dvt", dvt_requirements())
     server_env = {"PATH": env.get("PATH", "/usr/bin:/bin"), "BENCH_DVT_DATABASE_URL": url,
                   "BENCH_PG_OPTIONS": session_options(),
-                  "DJANGO_SETTINGS_MODULE": "dvt_site.settings", "PYTHONPATH": str(HERE)}
+                  "DJANGO_SETTINGS_MODULE": "dvt_site.settings", "PYTHONPATH": str(HERE),
+                  **serve_env(port, venv / "bin" / "granian")}
     return ServerSpec(
         key="dvt", label="django-vectortiles 1.0.2", port=port,
-        argv=gunicorn_argv(venv / "bin" / "gunicorn", "dvt_site.wsgi:application", port),
+        argv=[str(SERVE), "dvt_site.wsgi:application"],
         env=server_env, health_path="/buildings/0/0/0", cwd=HERE,
         map_paths=lambda z, x, y: [f"/all/{z}/{x}/{y}"],
         buildings_path=lambda z, x, y: f"/buildings/{z}/{x}/{y}",
-        config=f"same gunicorn command ({SERVER_CONFIG}); one MVTView of all layers (a query per layer), "
+        config=f"same server command ({SERVER_CONFIG}); one MVTView of all layers (a query per layer), "
                "GZipMiddleware, persistent connections",
         overhead_path="/buildings/0/0/0",  # below the layer's zooms: 204 without a query
     )
@@ -229,11 +212,11 @@ def tipg(env: dict[str, str], url: str, port: int, layers: list) -> ServerSpec:
 
 def venv_report() -> dict:
     out = {}
-    for name, pkgs in (("dvt", ["django-vectortiles", "Django", "psycopg", "gunicorn"]),
+    for name, pkgs in (("dvt", ["django-vectortiles", "Django", "psycopg", "granian"]),
                        ("tipg", ["tipg", "uvicorn", "asyncpg", "fastapi"])):
         venv = VENVS / name
         if (venv / "bin" / "python").exists():
             out[name] = installed_versions(venv, pkgs)
-    out["ours"] = {p: metadata.version(p) for p in ("Django", "psycopg", "gunicorn")}
+    out["ours"] = {p: metadata.version(p) for p in ("Django", "psycopg", "granian")}
     out["python"] = subprocess.run([OUR_PYTHON, "-V"], capture_output=True, text=True).stdout.strip()
     return out

@@ -246,9 +246,10 @@ def markdown(result: dict) -> str:
         "**Cached** = `TILE_CACHE=file` (the production default) or `locmem`, in a scratch cache directory, after "
         "warm-up passes over the whole list (1 for file, 3 for locmem, whose cache is per worker); each cached "
         "measurement is the median of three runs.",
-        f"- **Servers**: ours exactly as `make run` starts it ({prod['summary']}: `gunicorn "
-        f"{' '.join(prod['gunicorn_flags'])}`, read with `make -n run`); django-vectortiles under the same gunicorn "
-        "command with the same Django, psycopg and gunicorn versions, GZipMiddleware and persistent connections; "
+        f"- **Servers**: ours exactly as `make run` starts it ({prod['summary']}: `scripts/serve.sh` with "
+        f"{', '.join(f'{k}={v}' for k, v in prod['settings'].items())}, read with `make -n run`; access log on); "
+        "django-vectortiles under the same server command with the same Django, psycopg and granian versions, "
+        "GZipMiddleware and persistent connections; "
         f"tipg under uvicorn with the same number of worker processes (uvloop, httptools). Every client sends "
         "`Accept-Encoding: gzip`. Load from wrk (C, one thread, `bench/tiles/sets.lua`), loopback only.",
         "- **Peer layers**: the same tables, geometry columns per zoom, filters, attributes, joins and caps as "

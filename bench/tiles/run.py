@@ -234,7 +234,7 @@ def _by_zoom(tiles: list) -> dict[str, int]:
 
 
 def _count_5xx(log_path: Path) -> int:
-    """5xx lines in a server's access log (gunicorn's and uvicorn's formats both carry the code
+    """5xx lines in a server's access log (granian's and uvicorn's formats both carry the code
     after the request line)."""
     import re
 
@@ -275,7 +275,7 @@ def main() -> None:
                     "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "quick": args.quick, "seconds_per_measurement": seconds, "concurrency": list(CONCURRENCY),
         "passes": {"uncached": PASSES, "cached": CACHED_PASSES},
-        "production_server": {"summary": peers.SERVER_CONFIG, "gunicorn_flags": peers.PRODUCTION_FLAGS},
+        "production_server": {"summary": peers.SERVER_CONFIG, "settings": peers.PRODUCTION},
         "datasets": {},
     }
     try:
