@@ -157,7 +157,7 @@ def _tipg_sortby(order_by: str) -> str | None:
 
 def tipg_path(layer, z: int, x: int, y: int) -> str:
     """One layer of one tile from tipg, asking for what our layer sends at this zoom."""
-    params = [f"geom-column={layer.geometry_for(z)}", "properties=" + ",".join(["id", *layer.fields])]
+    params = [f"geom-column={layer.geometry_for(z)}", "properties=" + ",".join(["id", *layer.fields_for(z)])]
     cap = layer.cap_for(z)
     if cap:
         params.append(f"limit={cap}")

@@ -147,6 +147,18 @@ def health(ds: dict) -> list[str]:
     return lines
 
 
+def _attribute_differences(ours: dict, theirs: dict) -> str:
+    """' (z14 +address; z16 −rent)': attribute names a peer sends beyond ours (+) or lacks (−), per
+    zoom sampled from both; '' when they agree."""
+    notes = []
+    for z in sorted(set(ours) & set(theirs), key=int):
+        extra = set(theirs[z]) - set(ours[z]) - {"id"}
+        missing = set(ours[z]) - set(theirs[z])
+        if extra or missing:
+            notes.append(f"z{z} " + " ".join([f"+{a}" for a in sorted(extra)] + [f"−{a}" for a in sorted(missing)]))
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def samples(ds: dict) -> list[str]:
     servers = ds["servers"]
     names = [n for n in servers.get("ours", {}).get("samples", {}).get("layers", {})]
@@ -155,17 +167,13 @@ def samples(ds: dict) -> list[str]:
              "|---|" + "---:|" * len(keys)]
     for name in names:
         cells = []
-        base = set(servers["ours"]["samples"]["layers"][name]["keys"])
+        base = servers["ours"]["samples"]["layers"][name]["keys"]
         for k in keys:
             e = servers[k]["samples"]["layers"].get(name)
             if e is None:
                 cells.append("missing")
                 continue
-            extra = set(e["keys"]) - base - {"id"}
-            missing = base - set(e["keys"])
-            note = "" if not (extra or missing) else f" (attrs {'+' + ','.join(sorted(extra)) if extra else ''}" \
-                   f"{' −' + ','.join(sorted(missing)) if missing else ''})"
-            cells.append(f"{e['features']:,}{note}")
+            cells.append(f"{e['features']:,}{_attribute_differences(base, e['keys'])}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     n = servers.get("ours", {}).get("samples", {}).get("tiles", 0)
     return [f"Features per layer in {n} sample map tiles decoded from each server (same tiles):", ""] + lines

@@ -181,11 +181,14 @@ class Bench:
                 with urllib.request.urlopen(base + path, timeout=60) as r:  # no gzip asked
                     body = r.read()
                 for name, info in (mvt.summarise(body) if body else {}).items():
-                    entry = layers.setdefault(name, {"features": 0, "keys": set()})
+                    entry = layers.setdefault(name, {"features": 0, "keys": {}})
                     entry["features"] += info["features"]
-                    entry["keys"] |= set(info["keys"])
+                    entry["keys"].setdefault(str(t.z), set()).update(info["keys"])
+        # Attribute names per zoom: a peer configured with an attribute our layer leaves out at
+        # some zooms (or the reverse) shows in the report.
         return {"tiles": len(picked),
-                "layers": {n: {"features": e["features"], "keys": sorted(e["keys"])} for n, e in layers.items()}}
+                "layers": {n: {"features": e["features"], "keys": {z: sorted(k) for z, k in e["keys"].items()}}
+                           for n, e in layers.items()}}
 
     # -- one dataset -------------------------------------------------------------------------
     def dataset(self, ds: datasets.Dataset, tiles: list, counts: dict) -> dict:

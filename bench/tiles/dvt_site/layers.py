@@ -67,8 +67,9 @@ class GridLabels(Base):
 
 
 class BuildingsCapped(Base):
+    # No address before z16 (tiles/layers.py field_minzoom).
     id, min_zoom, max_zoom, geom_field = "buildings", 14, 14, "footprint_3857"
-    tile_fields = ("id", "code", "address", "floors", "height", "room_count", "vacant_count")
+    tile_fields = ("id", "code", "floors", "height", "room_count", "vacant_count")
     queryset_limit = 6000
 
     def get_queryset(self):
@@ -76,11 +77,16 @@ class BuildingsCapped(Base):
                 .order_by("-room_count"))
 
 
-class Buildings(BuildingsCapped):
-    min_zoom, max_zoom, queryset_limit = 15, 18, None
+class BuildingsOverview(BuildingsCapped):
+    min_zoom, max_zoom, queryset_limit = 15, 15, None
 
     def get_queryset(self):
         return Building.objects.annotate(height=Coalesce(F("height_m"), F("floors") * F("floor_height_m")))
+
+
+class Buildings(BuildingsOverview):
+    min_zoom, max_zoom = 16, 18
+    tile_fields = ("id", "code", "address", "floors", "height", "room_count", "vacant_count")
 
 
 class RoomsCapped(Base):
@@ -111,5 +117,5 @@ class Kiosks(Base):
 
 # In the order of tiles/layers.py (cameras are not public).
 ALL = [CommunitiesLow, CommunitiesHigh, GridsLow, GridsHigh, MeshesLow, MeshesHigh, GridLabels,
-       BuildingsCapped, Buildings, RoomsCapped, Rooms, Kiosks]
-BUILDINGS = [BuildingsCapped, Buildings]
+       BuildingsCapped, BuildingsOverview, Buildings, RoomsCapped, Rooms, Kiosks]
+BUILDINGS = [BuildingsCapped, BuildingsOverview, Buildings]
