@@ -4,6 +4,7 @@ Production is the default: DEBUG is off unless DJANGO_DEBUG is explicitly true, 
 must be given (DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE), and ALLOWED_HOSTS is explicit.
 """
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -222,10 +223,17 @@ else:
 # extent, so it falls back to a file store.
 _extent_backend = _tile_backend if _tile_cache != "none" else {
     "BACKEND": "tiles.filecache.FileTileCache", "LOCATION": str(VAR_DIR / "cache" / "extent")}
+# Keys carry the database they were computed from: the same cache directory (var/) or Redis used
+# with another DATABASE_URL — another deployment, a benchmark or test database — must not answer
+# with that database's tiles, or with its data extent (which would turn real tiles into empty ones).
+_db = DATABASES["default"]
+_TILE_KEY_PREFIX = hashlib.blake2b(f"{_db.get('HOST')}:{_db.get('PORT')}/{_db.get('NAME')}".encode(),
+                                   digest_size=6).hexdigest()
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1)},
-    "tiles_extent": {**_extent_backend, "TIMEOUT": None},
+    "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1),
+              "KEY_PREFIX": _TILE_KEY_PREFIX},
+    "tiles_extent": {**_extent_backend, "TIMEOUT": None, "KEY_PREFIX": _TILE_KEY_PREFIX},
 }
 # Cache-Control of tiles. 0 (default): clients keep tiles but revalidate each time with the ETag
 # (a 304 costs a few bytes), so an edit shows at once; raise it for fewer requests.

@@ -43,3 +43,34 @@ def test_the_setting_uses_it(settings):
         assert isinstance(caches["tiles"], FileTileCache)
     assert project.CACHES["tiles_extent"]["BACKEND"] in ("tiles.filecache.FileTileCache",
                                                          project.CACHES["tiles"]["BACKEND"])
+
+
+def test_one_cache_directory_used_with_two_databases_keeps_them_apart(tmp_path):
+    """The same var/ (or Redis) used with another DATABASE_URL — a benchmark or test database,
+    another deployment — must not answer with the first database's tiles or data extent (an extent
+    from a smaller database answers real tiles as empty). Each process stores a value under the same
+    key; the other database's process does not see it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import sys, django; django.setup()\n"
+            "from django.core.cache import caches\n"
+            "seen = [caches[n].get('t:extent') for n in ('tiles', 'tiles_extent')]\n"
+            "for n in ('tiles', 'tiles_extent'): caches[n].set('t:extent', sys.argv[1])\n"
+            "print(seen)\n")
+
+    def run(db_name):
+        url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + db_name))
+        env = {**os.environ, "DATABASE_URL": url, "TILE_CACHE": "file", "GIS_VAR_DIR": str(tmp_path),
+               "DJANGO_SETTINGS_MODULE": "gis_core.settings"}
+        done = subprocess.run([sys.executable, "-c", code, db_name], env=env, cwd=root, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip()
+
+    assert run("village_a") == "[None, None]"
+    assert run("village_b") == "[None, None]"  # not village_a's
+    assert run("village_a") == "['village_a', 'village_a']"  # its own, still there
