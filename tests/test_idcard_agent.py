@@ -16,6 +16,7 @@ from kiosk.agent.spool import Spool
 from residents.models import Person, PersonPhoto, Tenancy
 from tests.factories import make_room
 from tests.idcard_helpers import BMP, arm, make_kiosk, make_landlord_user, record
+from tests.ports import free_port
 
 # A record as the SDK writes wz.txt for the GB 11643 example number (bytes, not built by our code).
 WZ_SAMPLE = (
@@ -113,12 +114,6 @@ def kiosk_scene(building):
     return kiosk, secret, room
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ResponseDroppingProxy:
     """Forwards HTTP requests to the server but, for the first `drop` of them, closes the
     connection instead of passing the response back: the server acted, the agent never heard."""
@@ -165,7 +160,7 @@ class ResponseDroppingProxy:
 def test_agent_survives_a_dropped_network_and_sends_once(live_server, kiosk_scene, tmp_path):
     kiosk, secret, room = kiosk_scene
     spool = Spool(str(tmp_path / "spool.db"))
-    offline = Agent(f"http://127.0.0.1:{_free_port()}", kiosk.code, secret, spool, timeout=2)
+    offline = Agent(f"http://127.0.0.1:{free_port()}", kiosk.code, secret, spool, timeout=2)
     rid = offline.submit(record(1), photo=BMP)
     [outcome] = offline.flush()
     assert outcome.status is None and "network" in outcome.error

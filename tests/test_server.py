@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,15 +23,10 @@ import pytest
 from django.db import connection
 
 from buildings.models import Building
+from tests.ports import free_port
 from tests.test_tiles import scene, url_at  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def serve(transactional_db, tmp_path):
     procs = []
 
     def start(**env):
-        port = _free_port()
+        port = free_port()
         url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"]))
         log = tmp_path / f"server-{port}.log"
         proc = subprocess.Popen(

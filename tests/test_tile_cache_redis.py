@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from buildings.models import Room
+from tests.ports import free_port
 from tests.test_tiles import url_at
 from tests.tiles_helpers import decode
 
@@ -22,9 +23,7 @@ def redis_url(tmp_path):
     exe = shutil.which("redis-server")
     if exe is None:
         pytest.fail("redis-server not found: `make test` installs Debian's redis-server package")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL)
     for _ in range(50):
