@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 @contextmanager
@@ -20,21 +20,25 @@ def prepared_cursor():
     Re-entrant: inside an outer `with prepared_cursor()` the same cursor is handed out again, so
     a request of many small statements (a kiosk reading) creates one cursor, not one per statement.
     """
-    held = getattr(connection, "_gis_prepared_cursor", None)
+    # The thread's connection looked up once: every attribute read through django.db.connection
+    # is a context-local look-up (≈3 µs, several times that with the CPU caches cold after a
+    # query), and this runs for every tile.
+    db = connections[DEFAULT_DB_ALIAS]
+    held = getattr(db, "_gis_prepared_cursor", None)
     if held is not None:
         yield held
         return
-    connection.ensure_connection()
-    raw = connection.connection
+    db.ensure_connection()
+    raw = db.connection
     before = raw.prepare_threshold
     raw.prepare_threshold = 0
     try:
-        with connection.cursor() as cur:
-            connection._gis_prepared_cursor = cur
+        with db.cursor() as cur:
+            db._gis_prepared_cursor = cur
             try:
                 yield cur
             finally:
-                connection._gis_prepared_cursor = None
+                db._gis_prepared_cursor = None
     finally:
         raw.prepare_threshold = before
 
@@ -44,9 +48,10 @@ def release_connection() -> None:
     close the thread's connection when it is broken or past CONN_MAX_AGE, as Django does when a
     request finishes — but without arming Django's per-request health check (CONN_HEALTH_CHECKS),
     a `SELECT 1` round trip that would cost more than a cached tile."""
-    if connection.connection is None or connection.in_atomic_block:  # (a test's transaction)
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.connection is None or db.in_atomic_block:  # (a test's transaction)
         return
-    if connection.errors_occurred or connection.get_autocommit() is False:
-        connection.close_if_unusable_or_obsolete()
-    elif connection.close_at is not None and time.monotonic() >= connection.close_at:
-        connection.close()
+    if db.errors_occurred or not db.autocommit:  # (connected: get_autocommit() without its checks)
+        db.close_if_unusable_or_obsolete()
+    elif db.close_at is not None and time.monotonic() >= db.close_at:
+        db.close()

@@ -29,6 +29,9 @@ def _fresh_tile_store():
     """Tests share one process-wide (locmem) tile store: start each with no tiles and no extent."""
     from django.core.cache import caches
 
+    from tiles import extent
+
     caches["tiles"].clear()
     caches["tiles_extent"].clear()
+    extent._memo = None  # (kept only with a file store: tiles/extent.py)
     yield

@@ -34,6 +34,20 @@ def test_lists_the_directory_at_most_once_per_interval(tmp_path, monkeypatch):
     assert len(walks) == 2 and _files(tmp_path) <= 10
 
 
+def test_the_stamp_changes_with_every_write(tmp_path):
+    """tiles/extent.py keeps the extent while stamp() is unchanged: every write and delete must
+    change it, even the same value written twice within one clock tick."""
+    cache = _cache(tmp_path, interval=3600)
+    assert cache.stamp("t:extent") is None
+    seen = set()
+    for _ in range(5):
+        cache.set("t:extent", b"same bytes")
+        seen.add(cache.stamp("t:extent"))
+    assert len(seen) == 5 and None not in seen
+    cache.delete("t:extent")
+    assert cache.stamp("t:extent") is None
+
+
 def test_the_setting_uses_it(settings):
     from django.core.cache import caches
 

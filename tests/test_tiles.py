@@ -1,5 +1,7 @@
 """Vector tiles: content, one query per tile, HTTP caching, precise invalidation, bad input."""
 
+import math
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
@@ -370,6 +372,43 @@ def test_an_extent_computed_before_an_edit_is_not_stored(scene):
     tile_cache.invalidate([extent.KEY], store=caches["tiles_extent"])
     assert not tile_cache.put_value(caches["tiles_extent"], extent.KEY, stale, rendered_from=time.time() - 5)
     assert extent.current() != stale and extent.current().boxes  # recomputed from the database
+
+
+def test_the_extent_has_one_box_per_cell(scene):
+    make_building("NEAR-1", (80, 80, 90, 90))  # another table's features in the same cell merge
+    boxes = extent.compute().boxes
+    cells = {(math.floor((x0 + extent.MARGIN) / extent.CELL), math.floor((y0 + extent.MARGIN) / extent.CELL))
+             for x0, y0, _x1, _y1 in boxes}
+    assert boxes and len(cells) == len(boxes)
+
+
+def test_a_process_keeps_the_extent_until_the_file_store_changes(scene, tmp_path, monkeypatch):
+    """With the file store, each process keeps the extent in memory and checks the entry's file
+    with one stat(); a write by any process (an edit's tombstone, a new extent) is seen at once."""
+    from tiles.filecache import FileTileCache
+
+    mine, other = (FileTileCache(str(tmp_path), {}) for _ in range(2))  # two processes' stores
+    monkeypatch.setattr(extent, "_store", lambda: mine)
+    reads = []
+    real_get = mine.get
+    monkeypatch.setattr(mine, "get", lambda *a, **k: reads.append(a[0]) or real_get(*a, **k))
+    computed = extent.current()  # computed and stored
+    kept = extent.current()  # read from the file once ...
+    assert kept == computed
+    before = len(reads)
+    with CaptureQueriesContext(connection) as q:
+        assert extent.current() is kept and extent.current() is kept  # ... then kept
+    assert len(reads) == before and len(q) == 0
+
+    elsewhere = extent.DataExtent(boxes=((0.0, 0.0, 1.0, 1.0),))
+    other.set(extent.KEY, elsewhere)  # another process stored a newer extent
+    assert extent.current() == elsewhere
+    tile_cache.invalidate([extent.KEY], store=other)  # another process's edit committed
+    with CaptureQueriesContext(connection) as q:
+        assert extent.current() == computed  # recomputed, not the kept copy
+    assert len(q) == 1
+    other.delete(extent.KEY)
+    assert extent.current() == computed and mine.stamp(extent.KEY) is not None
 
 
 def test_the_tile_statement_is_prepared_once_per_connection(client, scene):

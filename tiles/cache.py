@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
 from isal import igzip
 
 TOMBSTONE_SECONDS = 600  # longer than any tile render can take
@@ -49,14 +50,20 @@ def _store():
 
 
 def get(layer: str, z: int, x: int, y: int) -> CachedTile | None:
-    entry = _store().get(key(layer, z, x, y))
+    store = _store()
+    if isinstance(store, DummyCache):  # TILE_CACHE=none: no key to build, nothing to ask
+        return None
+    entry = store.get(key(layer, z, x, y))
     return entry if isinstance(entry, CachedTile) else None
 
 
 def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: float) -> bool:
     """Cache a tile rendered from data read at `rendered_from` (time.time()), unless an
     invalidation committed since then; returns whether it was cached."""
-    return put_value(_store(), key(layer, z, x, y), tile, rendered_from)
+    store = _store()
+    if isinstance(store, DummyCache):
+        return False
+    return put_value(store, key(layer, z, x, y), tile, rendered_from)
 
 
 def put_value(store, k: str, value, rendered_from: float) -> bool:

@@ -7,10 +7,15 @@ wrote ≈13 tombstones and spent ≈32 ms listing files. Here the check runs at 
 CULL_INTERVAL seconds per process; between checks the cache can grow past MAX_ENTRIES by what a
 process stores in that interval; the next cull removes the overshoot as well as the usual
 1/CULL_FREQUENCY of MAX_ENTRIES, so the cache stays bounded.
+
+It also tells, by one stat(), whether an entry changed since it was last read (stamp()): every
+write replaces the entry's file (a new inode), so a process can keep a small, hot value such as
+the data extent (tiles/extent.py) in memory and still see another process's edit at once.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -38,3 +43,17 @@ class FileTileCache(FileBasedCache):
             return
         for name in random.sample(files, min(len(files), excess + self._max_entries // self._cull_frequency)):
             self._delete(name)
+
+    def stamp(self, key) -> tuple[int, int, int] | None:
+        """A token that changes whenever the entry is written or deleted: (inode, mtime, size)
+        of its file, None when there is none. Every set() writes a new file and renames it over
+        the old one, so the inode changes even within one clock tick."""
+        try:
+            st = os.stat(self._key_to_file(key))
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def validate_key(self, key):
+        """Keys here are ours (tiles/cache.py: short ASCII): skip the base class's scan of every
+        character for memcached-unsafe ones, which ran on every get() and set()."""
