@@ -130,6 +130,22 @@ def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) ->
     )
 
 
+def minimal(env: dict[str, str], url: str, port: int) -> ServerSpec:
+    """The same SQL behind the same server command and nothing else (bench/tiles/minimal_app.py):
+    a reference for what the HTTP hop and a Python thread cost, not a peer."""
+    server_env = {**env, "DATABASE_URL": url, "PYTHONPATH": str(HERE),
+                  **serve_env(port, ROOT / ".venv" / "bin" / "granian")}
+    return ServerSpec(
+        key="minimal", label="minimal Python server (reference)", port=port,
+        argv=[str(SERVE), "minimal_app:application"],
+        env=server_env, health_path="/tiles/0/0/0.mvt", cwd=ROOT,
+        map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
+        buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
+        config=f"{SERVER_CONFIG}; bench/tiles/minimal_app.py: the tile statement through psycopg, nothing else",
+        overhead_path="/tiles/0/0/0.mvt",
+    )
+
+
 def dvt(env: dict[str, str], url: str, port: int, layers: list) -> ServerSpec:
     venv = ensure_venv("dvt", dvt_requirements())
     server_env = {"PATH": env.get("PATH", "/usr/bin:/bin"), "BENCH_DVT_DATABASE_URL": url,

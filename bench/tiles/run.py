@@ -14,6 +14,10 @@ connections, and the floor runs the same SQL through psycopg. Two workloads:
   buildings  the buildings layer alone (tiles of the list from its first zoom, z14), one request
              everywhere; the floor is our SQL for that layer alone.
 
+A reference row, "minimal Python server" (bench/tiles/minimal_app.py), runs the floor's SQL behind
+the same server command and does nothing else: how far the HTTP hop and a Python thread alone
+put any Python server from the floor.
+
 Uncached = our server with TILE_CACHE=none (every request renders); cached = TILE_CACHE=file
 (production default) and locmem, after a warm-up pass over the whole list. Every server runs
 under the production process model (3 workers) and is stopped at the end. Writes
@@ -206,6 +210,7 @@ class Bench:
         # the workers; 3 for locmem, whose cache is per worker process.
         specs = [
             (lambda port: peers.ours(self.env, url, port, "none", run_dir / "var-none"), 0),
+            (lambda port: peers.minimal(self.env, url, port), 0),
             (lambda port: peers.dvt(self.env, url, port, self.layers), 0),
             (lambda port: peers.tipg(self.env, url, port, self.layers), 0),
             (lambda port: peers.ours(self.env, url, port, "file", _empty(run_dir / "var-file")), 1),
