@@ -96,15 +96,31 @@ def table(ds: dict, workload: str) -> list[str]:
     return lines
 
 
+def paired(ds: dict) -> list[str]:
+    lines = ["| workload | round | floor p50 ms | ours p50 ms | minimal p50 ms | ours ÷ floor | minimal ÷ floor |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for workload, p in ds.get("paired", {}).items():
+        for k in range(p["rounds"]):
+            lines.append(f"| {workload} | {k + 1} | {p['p50_ms']['floor'][k]:.2f} | {p['p50_ms']['ours'][k]:.2f} "
+                         f"| {p['p50_ms']['minimal'][k]:.2f} | {p['ratios']['ours'][k]:.2f}× | {p['ratios']['minimal'][k]:.2f}× |")
+    return lines
+
+
 def targets(ds: dict) -> list[str]:
     s = ds["servers"]
     lines = ["| target | measured | met |", "|---|---|:-:|"]
     for workload in ("map", "buildings"):
         floor = s["floor"][workload]["c1"]["set_ms"]["p50"]
-        ratio = s["ours"][workload]["c1"]["set_ms"]["p50"] / floor
-        least = (f" (minimal Python server: {s['minimal'][workload]['c1']['set_ms']['p50'] / floor:.2f}×)"
-                 if "minimal" in s else "")
-        lines.append(f"| uncached p50 ≤ {TARGET_P50_RATIO}× floor ({workload}) | {ratio:.2f}×{least} "
+        single = s["ours"][workload]["c1"]["set_ms"]["p50"] / floor
+        paired = ds.get("paired", {}).get(workload)
+        if paired:  # judged by the paired rounds (run.py: Bench.paired)
+            ratio = paired["median_ratio"]["ours"]
+            spread = paired["ratios"]["ours"]
+            measured = (f"{ratio:.2f}× (median of {paired['rounds']} paired rounds, {min(spread):.2f}–{max(spread):.2f}×; "
+                        f"minimal Python server {paired['median_ratio']['minimal']:.2f}×; one long run: {single:.2f}×)")
+        else:
+            ratio, measured = single, f"{single:.2f}×"
+        lines.append(f"| uncached p50 ≤ {TARGET_P50_RATIO}× floor ({workload}) | {measured} "
                      f"| {'yes' if ratio <= TARGET_P50_RATIO else '**no**'} |")
     for workload in ("map", "buildings"):
         for c in ("c1", "c8"):
@@ -222,6 +238,9 @@ def markdown(result: dict) -> str:
         out += ["", "**Buildings layer alone** (the list's tiles from z14, one request everywhere):", ""]
         out += table(ds, "buildings")
         out += ["", "Targets:", ""] + targets(ds)
+        if ds.get("paired"):
+            out += ["", "Uncached p50 against the floor, paired rounds (c=1; each round the same stretch of the list "
+                    "for all three, in rotating order):", ""] + paired(ds)
         out += ["", "Where our uncached time goes (map tiles, c=1, by zoom):", ""] + zooms(ds)
         out += ["", "Our slowest uncached map tiles (median over the run, c=1) and the floor for the same tile:", ""]
         out += slowest(ds)
@@ -255,6 +274,11 @@ def markdown(result: dict) -> str:
         "(`scripts/serve.sh`, same workers and threads): `bench/tiles/minimal_app.py` parses the path, runs the "
         "prepared statement through psycopg and returns the bytes — no framework, gzip, ETag, data extent or error "
         "handling. Its distance from the floor is the HTTP hop and a Python thread, which no Python server avoids.",
+        "- **Paired p50** (what the p50 target is judged by): the floor, ours (uncached) and the minimal server, "
+        "all running, take turns in short runs at c=1 "
+        "(a third of the time limit each, the list started at a different point each round, the order rotating); "
+        "the ratio is the median of the per-round ratios. One long run per server, as in the tables, can land in a "
+        "busy minute the floor missed.",
         "- **Uncached** = ours with `TILE_CACHE=none` (every request that can hold data renders the tile, gzips "
         "it, hashes the ETag; tiles away from every community are answered empty from the data extent, "
         "`tiles/extent.py`, as in production). "
