@@ -136,8 +136,9 @@ class Bench:
         running) take turns in short runs at c=1, each round on the same stretch of the list
         (round k starts k/ROUNDS of the way in, so the rounds cover it), in a rotating order. On
         a noisy machine one long run per server can land in a busy minute the floor missed (the
-        same server measured 1.14× and 1.35× the floor in two runs a day apart); the median of
-        per-round ratios is what the target is judged by. Every round is recorded."""
+        city-scale median measured 1.14× the floor in one run and 1.35× in the next, the code in
+        between only faster); the median of per-round ratios is what the target is judged by.
+        Every round is recorded."""
         dsn = common.libpq(url)
         seconds = max(2.0, self.seconds / 3)
         out: dict = {}
