@@ -114,6 +114,15 @@ def serve_env(port: int, granian: Path) -> dict[str, str]:
     return {**PRODUCTION, "HOST": "127.0.0.1", "PORT": str(port), "GRANIAN": str(granian)}
 
 
+# Our tile URLs (tiles/urls.py), which the minimal reference server answers too.
+_OUR_PATHS = dict(
+    health_path="/tiles/0/0/0.mvt",
+    map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
+    buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
+    overhead_path="/tiles/0/0/0.mvt",  # z0: no layer is shown, 204 without a query
+)
+
+
 def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) -> ServerSpec:
     var_dir.mkdir(parents=True, exist_ok=True)
     server_env = {**env, "DATABASE_URL": url, "TILE_CACHE": cache, "GIS_VAR_DIR": str(var_dir),
@@ -121,12 +130,8 @@ def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) ->
     return ServerSpec(
         key="ours" if cache == "none" else f"ours-{cache}",
         label="ours" + ("" if cache == "none" else f", cached ({cache})"), port=port,
-        argv=[str(SERVE), "gis_core.wsgi:application"],
-        env=server_env, health_path="/tiles/0/0/0.mvt", cwd=ROOT,
-        map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
-        buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
-        config=f"`make run`: {SERVER_CONFIG}; TILE_CACHE={cache}",
-        overhead_path="/tiles/0/0/0.mvt",  # z0: no layer is shown, 204 without a query
+        argv=[str(SERVE), "gis_core.wsgi:application"], env=server_env, cwd=ROOT,
+        config=f"`make run`: {SERVER_CONFIG}; TILE_CACHE={cache}", **_OUR_PATHS,
     )
 
 
@@ -137,12 +142,9 @@ def minimal(env: dict[str, str], url: str, port: int) -> ServerSpec:
                   **serve_env(port, ROOT / ".venv" / "bin" / "granian")}
     return ServerSpec(
         key="minimal", label="minimal Python server (reference)", port=port,
-        argv=[str(SERVE), "minimal_app:application"],
-        env=server_env, health_path="/tiles/0/0/0.mvt", cwd=ROOT,
-        map_paths=lambda z, x, y: [f"/tiles/{z}/{x}/{y}.mvt"],
-        buildings_path=lambda z, x, y: f"/tiles/buildings/{z}/{x}/{y}.mvt",
+        argv=[str(SERVE), "minimal_app:application"], env=server_env, cwd=ROOT,
         config=f"{SERVER_CONFIG}; bench/tiles/minimal_app.py: the tile statement through psycopg, nothing else",
-        overhead_path="/tiles/0/0/0.mvt",
+        **_OUR_PATHS,
     )
 
 
