@@ -24,21 +24,21 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from common import libpq  # noqa: E402  (bench/tiles: how the floor connects)
 from tiles.layers import LAYERS, public_layers  # noqa: E402
 from tiles.sql import tile_params, tile_query  # noqa: E402
 
-_DB = settings.DATABASES["default"]
 _LAYERS = {"": tuple(public_layers()), "buildings": (LAYERS["buildings"],)}
 _local = threading.local()
 
 
 def _connection() -> psycopg.Connection:
+    """The thread's connection, opened as the floor opens its own (bench/tiles/loadgen.run_sql)."""
     conn = getattr(_local, "conn", None)
     if conn is None:
         conn = _local.conn = psycopg.connect(
-            host=_DB["HOST"], port=_DB["PORT"], dbname=_DB["NAME"], user=_DB["USER"],
-            password=_DB["PASSWORD"] or None, autocommit=True, prepare_threshold=0,
-            options=_DB.get("OPTIONS", {}).get("options", ""))
+            libpq(os.environ["DATABASE_URL"]), autocommit=True, prepare_threshold=0,
+            options=settings.DATABASES["default"].get("OPTIONS", {}).get("options", ""))
     return conn
 
 
