@@ -109,7 +109,7 @@ def run() -> dict:
         manage(url, "seed_demo", "--no-tenants")
         os.environ["DATABASE_URL"] = url
         os.environ["MODEL3D_BACKGROUND"] = "false"
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
         import django
 
         django.setup()

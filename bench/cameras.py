@@ -214,7 +214,7 @@ def placement() -> list[dict]:
 
 def part(name: str, out: str) -> None:
     """One part in its own process (Django's PostGIS backend caches type ids per database)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("TILE_CACHE", "locmem")
     import django
 

@@ -57,7 +57,7 @@ def log(*a):
 
 
 def django_setup():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("DJANGO_SECRET_KEY_FILE", str(ROOT / "var" / "secret_key"))
     os.environ.setdefault("GIS_RESIDENT_DATA_KEYS_FILE", str(ROOT / "var" / "data_keys"))
     import django

@@ -167,7 +167,7 @@ def main() -> None:
     counts = ensure_city(env)
     os.environ.update(env)
     os.environ["DATABASE_URL"] = PLANNER_CITY.url(env["DATABASE_URL"])
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("TILE_CACHE", "locmem")
     import django
 

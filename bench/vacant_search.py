@@ -84,7 +84,7 @@ def main() -> None:
     env = base_env()
     sets = [(TENANTED, ensure(TENANTED, env)), (CITY, ensure(CITY, env))]
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     import django
 
     django.setup()

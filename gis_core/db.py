@@ -15,7 +15,7 @@ def prepared_cursor():
 
     Only for statements whose plan does not depend on the values, such as look-ups by key or
     tile envelopes. Not project-wide: a prepared statement can switch to a generic plan, which for
-    range filters (rent between …) is far slower (gis_core/settings.py).
+    range filters (rent between …) is far slower (project/settings.py).
 
     Re-entrant: inside an outer `with prepared_cursor()` the same cursor is handed out again, so
     a request of many small statements (a kiosk reading) creates one cursor, not one per statement.

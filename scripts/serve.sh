@@ -3,7 +3,7 @@
 # (bench/tiles, bench/checkin.py, bench/bench_3d.py) start the app with this script, so what is
 # measured is what is served.
 #
-#   scripts/serve.sh [APP]        APP defaults to gis_core.wsgi:application
+#   scripts/serve.sh [APP]        APP defaults to project.wsgi:application
 #
 # Environment: HOST (127.0.0.1), PORT (8000), WORKERS (3 processes), THREADS (4 Python threads per
 # process), PID_FILE (none), GRANIAN (the granian executable; default: the project's virtualenv).
@@ -17,10 +17,10 @@
 # THREADS threads: each holds its own database connection; threads are kept for 10 minutes when
 # idle, so the connections (and their prepared tile statements) are not dropped between bursts.
 # Access log on stdout. X-Forwarded-Proto from a TLS proxy is honoured by Django when
-# DJANGO_SECURE_PROXY_SSL_HEADER=true (gis_core/settings.py), not here.
+# DJANGO_SECURE_PROXY_SSL_HEADER=true (project/settings.py), not here.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-APP=${1:-gis_core.wsgi:application}
+APP=${1:-project.wsgi:application}
 GRANIAN=${GRANIAN:-$ROOT/.venv/bin/granian}
 set -- --interface wsgi --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" \
   --workers "${WORKERS:-3}" --blocking-threads "${THREADS:-4}" --blocking-threads-idle-timeout 600 \

@@ -1,6 +1,8 @@
 import pytest
 
-from tests.factories import make_building, make_community, make_grid
+from gis_core.models import Camera
+from kiosk.models import Kiosk
+from tests.factories import make_building, make_community, make_grid, make_room, point
 
 
 @pytest.fixture
@@ -19,6 +21,19 @@ def two_grids(community):
 @pytest.fixture
 def building(two_grids):
     return make_building("B-1", (50, 50, 70, 65))
+
+
+@pytest.fixture
+def scene(two_grids):
+    west, east = two_grids
+    mesh = make_grid(west.community, 1, (0, 0, 200, 100), parent=west, name="西一网眼")
+    b = make_building("B-1", (50, 50, 70, 65), floors=2)
+    rooms = [make_room(b, 1, "101"), make_room(b, 1, "102", status="let"), make_room(b, 2, "201", rent=950, area=25)]
+    Kiosk.objects.create(code="k1", name="一组终端", community=west.community, resident_group="第一居民小组",
+                         location=point(60, 40))
+    Camera.objects.create(community=west.community, code="C1", name="院门", location=point(60, 45),
+                          mount_height_m=4, heading_deg=90, hfov_deg=80)
+    return {"west": west, "east": east, "mesh": mesh, "building": b, "rooms": rooms}
 
 
 from tests.browser import browser, open_page, page  # noqa: E402,F401  (fixtures for page tests)

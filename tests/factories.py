@@ -64,3 +64,13 @@ def make_room(building, floor=1, number="101", *, capacity=2, status="vacant", r
         building=building, floor=floor, number=number, capacity=capacity, status=status,
         rent_monthly=Decimal(rent), area_m2=Decimal(area),
     )
+
+
+def make_camera(community, code="C1", at=(60, 100), heading=90.0, **kw):
+    """A camera at (x, y) metres, looking `heading` degrees clockwise from north."""
+    from gis_core.models import Camera
+
+    fields = dict(mount_height_m=3.5, tilt_deg=20, hfov_deg=90, resolution_h=2560, resolution_v=1440, range_m=60)
+    fields.update(kw)
+    return Camera.objects.create(community=community, code=code, name=code, location=point(*at),
+                                 heading_deg=heading, **fields)

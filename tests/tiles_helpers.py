@@ -7,6 +7,10 @@ import math
 
 import mapbox_vector_tile
 
+from tests.factories import lonlat
+
+Z = 18  # the zoom most tile tests read at
+
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
@@ -33,3 +37,8 @@ def geometries(response, layer: str) -> dict:
         body = gzip.decompress(body)
     decoded = mapbox_vector_tile.decode(body)
     return {f["id"]: f["geometry"] for f in decoded.get(layer, {}).get("features", [])}
+
+
+def url_at(x_m, y_m, z=Z, layer=None):
+    x, y = tile_of(*lonlat(x_m, y_m), z)
+    return f"/tiles/{layer}/{z}/{x}/{y}.mvt" if layer else f"/tiles/{z}/{x}/{y}.mvt"

@@ -19,7 +19,7 @@ import threading
 import django
 import psycopg
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django.setup()
 
 from django.conf import settings  # noqa: E402

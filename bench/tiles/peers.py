@@ -130,7 +130,7 @@ def ours(env: dict[str, str], url: str, port: int, cache: str, var_dir: Path) ->
     return ServerSpec(
         key="ours" if cache == "none" else f"ours-{cache}",
         label="ours" + ("" if cache == "none" else f", cached ({cache})"), port=port,
-        argv=[str(SERVE), "gis_core.wsgi:application"], env=server_env, cwd=ROOT,
+        argv=[str(SERVE), "project.wsgi:application"], env=server_env, cwd=ROOT,
         config=f"`make run`: {SERVER_CONFIG}; TILE_CACHE={cache}", **_OUR_PATHS,
     )
 

@@ -67,7 +67,7 @@ SAMPLE_TILES = 40  # tiles decoded from every server to compare their output
 def django_setup(env: dict[str, str]) -> None:
     for k in ("DATABASE_URL", "DJANGO_SECRET_KEY_FILE", "GIS_RESIDENT_DATA_KEYS_FILE"):
         os.environ.setdefault(k, env[k])
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     import django
 
     django.setup()

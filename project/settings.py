@@ -1,0 +1,278 @@
+"""Settings, read from the environment and validated at start-up (see gis_core/env.py).
+
+Production is the default: DEBUG is off unless DJANGO_DEBUG is explicitly true, a secret key
+must be given (DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE), and ALLOWED_HOSTS is explicit.
+"""
+
+import hashlib
+import re
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("GIS_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+TESTING = env_bool("GIS_TESTING", False)
+
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-never-used-in-production"
+    else:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required when DJANGO_DEBUG is off. "
+            "`make run` generates one in var/secret_key."
+        )
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+_db_url = env_str("DATABASE_URL")
+if not _db_url:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. `make run`/`make test` set it to the project-local cluster "
+        "(scripts/pg.sh url); to use another PostGIS, export DATABASE_URL=postgis://user:pass@host:port/db."
+    )
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS); got {_db_url.split(':', 1)[0]}://."
+    )
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side parameter binding: parameters travel apart from the SQL text. Statements are NOT
+# prepared by default (Django passes prepare_threshold=None): a prepared statement may switch to
+# a generic plan, which for range filters (rent between …) can be a hundred times slower. The tile
+# statements — an index scan on the tile envelope whatever z/x/y — are prepared explicitly
+# (tiles/service.py).
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+# Request-path queries take milliseconds: starting parallel workers for them costs 10–20 ms more,
+# and JIT-compiling a query whose estimated cost looks high costs tens of milliseconds per request.
+DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0 -c jit=off")
+DATABASES["default"]["TEST"] = {"NAME": env_str("GIS_TEST_DB_NAME", "test_gis")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "leaflet",
+    "gis_core",
+    "buildings",
+    "residents",
+    "kiosk",
+    "tiles",
+    "qrcodes",
+    "accounts",
+    "audit",
+    "police",
+    "registration",
+    "planner",
+    "model3d",
+    "coverage",
+    "fixtures",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tiles.middleware.TilesIgnoreLanguage",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "project" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ]
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Simplified Chinese first, English second.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end libraries installed from npm (package.json) and served by us: nothing from a CDN.
+STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist")]
+STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
+# CesiumJS (3D viewer): its built directory, with the Workers, Assets and Widgets it loads itself.
+STATICFILES_DIRS += [("vendor/cesium", BASE_DIR / "node_modules" / "cesium" / "Build" / "Cesium")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Development and tests serve static files straight from the apps (no collectstatic needed).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+MEDIA_ROOT = VAR_DIR / "media"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy (docker/nginx.conf): trust its X-Forwarded-Proto, so absolute
+# URLs (TileJSON, QR codes) say https. Only when the app is reachable through that proxy alone:
+# anyone who can reach the app directly could otherwise claim https.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "gis_core.api.exceptions.handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "城中村社区治理 GIS API / Urban-village governance GIS API",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# django-leaflet: every asset is served from our static files; no basemap from the internet.
+# (The vector-tile basemap served by tiles/ replaces this empty list once it exists.)
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (25.03, 102.66),
+    "DEFAULT_ZOOM": 15,
+    "MIN_ZOOM": 3,
+    "MAX_ZOOM": 21,
+    "TILES": [],
+    "ATTRIBUTION_PREFIX": "",
+    "RESET_VIEW": False,
+}
+
+# Encryption of tenants' personal data (residents/crypto.py). In development and tests a key
+# is derived from SECRET_KEY; production must give one (base64, 32 bytes) or a key file.
+RESIDENT_DATA_KEYS = env_secret("GIS_RESIDENT_DATA_KEYS")
+if not RESIDENT_DATA_KEYS and not (DEBUG or TESTING) and not env_bool("GIS_DERIVE_DATA_KEY", False):
+    raise ImproperlyConfigured(
+        "GIS_RESIDENT_DATA_KEYS (or GIS_RESIDENT_DATA_KEYS_FILE) is required outside development: "
+        "`make run` generates var/data_keys; see README 'Configuration'."
+    )
+
+# --- Vector tiles (tiles/) -----------------------------------------------------------------
+# The tile cache must be shared by every server process, or an edit would invalidate the tiles
+# of one worker only: a directory on disk by default, Redis in production (TILE_CACHE=redis://…).
+_tile_cache = env_str("TILE_CACHE", "file")
+if _tile_cache == "file":
+    _tile_backend = {"BACKEND": "tiles.filecache.FileTileCache",  # culls without a walk per set()
+                     "LOCATION": str(VAR_DIR / "cache" / "tiles"),
+                     "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 10, "CULL_INTERVAL": 30}}
+elif _tile_cache.startswith(("redis://", "rediss://", "unix://")):
+    _tile_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _tile_cache}
+elif _tile_cache == "locmem":  # a single process only (tests, `make dev`)
+    _tile_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tiles",
+                     "OPTIONS": {"MAX_ENTRIES": 100_000}}
+elif _tile_cache == "none":
+    _tile_backend = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+else:
+    raise ImproperlyConfigured(f"TILE_CACHE={_tile_cache!r}: use file, locmem, none or a redis:// URL.")
+# Where the data is (tiles/extent.py) lives in the same shared store as the tiles. With
+# TILE_CACHE=none (no tile cache: a benchmarking mode) every process must still see the same
+# extent, so it falls back to a file store.
+_extent_backend = _tile_backend if _tile_cache != "none" else {
+    "BACKEND": "tiles.filecache.FileTileCache", "LOCATION": str(VAR_DIR / "cache" / "extent")}
+# Keys carry the database they were computed from: the same cache directory (var/) or Redis used
+# with another DATABASE_URL — another deployment, a benchmark or test database — must not answer
+# with that database's tiles, or with its data extent (which would turn real tiles into empty ones).
+_db = DATABASES["default"]
+_TILE_KEY_PREFIX = hashlib.blake2b(f"{_db.get('HOST')}:{_db.get('PORT')}/{_db.get('NAME')}".encode(),
+                                   digest_size=6).hexdigest()
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "tiles": {**_tile_backend, "TIMEOUT": env_int("TILE_CACHE_TIMEOUT", 7 * 24 * 3600, minimum=1),
+              "KEY_PREFIX": _TILE_KEY_PREFIX},
+    "tiles_extent": {**_extent_backend, "TIMEOUT": None, "KEY_PREFIX": _TILE_KEY_PREFIX},
+}
+# Cache-Control of tiles. 0 (default): clients keep tiles but revalidate each time with the ETag
+# (a 304 costs a few bytes), so an edit shows at once; raise it for fewer requests.
+TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
+# Camera positions can be sensitive: in the public tiles only if the administrator allows it.
+TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
+
+# --- Camera coverage (coverage/) -----------------------------------------------------------
+# Views are computed for a target this high (a standing person's head), and quality levels are
+# named by this table (coverage/levels.py: EN 62676-4:2015 DORI, or the seven-level revision).
+COVERAGE_TARGET_HEIGHT_M = env_float("COVERAGE_TARGET_HEIGHT_M", 1.7, minimum=0.0, maximum=5.0)
+COVERAGE_QUALITY_TABLE = env_choice("COVERAGE_QUALITY_TABLE", "en62676-4-2015", ("en62676-4-2015", "iec62676-4-2025"))
+
+# Origin that printed QR codes point at (scheme://host[:port]); unset = the host of the request.
+PUBLIC_BASE_URL = (env_str("GIS_PUBLIC_BASE_URL") or "").rstrip("/") or None
+if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
+    )
+
+# --- Kiosks ------------------------------------------------------------------------------------
+KIOSK_ROTATE_SECONDS = env_int("KIOSK_ROTATE_SECONDS", 8, minimum=2)  # one vacant room per N s when idle
+KIOSK_POLL_SECONDS = env_int("KIOSK_POLL_SECONDS", 5, minimum=1)  # how often kiosks check for changes
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # fontTools narrates every font subset (door-plate PDFs) in some forty INFO lines.
+    "loggers": {"fontTools": {"level": "WARNING"}},
+}
+
+# Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
+# only local files chosen by staff (buildings.importer refuses /vsicurl/ and other virtual paths).
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- 3D model (model3d/) -----------------------------------------------------------------------
+# Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
+# explicitly); `manage.py build_3dtiles --pending` does the same from a shell or cron.
+MODEL3D_BACKGROUND = env_bool("MODEL3D_BACKGROUND", not TESTING)

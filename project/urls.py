@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="project/home.html"), name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", include("project.api_urls")),
+    path("", include("model3d.urls")),  # before tiles.urls, whose catch-all answers /tiles/…
+    path("", include("tiles.urls")),
+    path("", include("qrcodes.urls")),
+    path("", include("kiosk.urls")),
+    path("", include("kiosk.register_urls")),
+    path("", include("police.urls")),
+    path("", include("planner.urls")),
+    path("", include("accounts.urls")),
+    path("", include("coverage.urls")),
+]
