@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 export DATABASE_URL ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh url)
 export DJANGO_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
+# Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
+export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
 .PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
 
@@ -21,6 +23,7 @@ help:
 	@echo "make test   set up what the tests need and run the whole suite"
 	@echo "make dev    like run, with Django's development server and DEBUG on"
 	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
+	@echo "make replicas N=2 [DELAY=0]  N streaming replicas of the local cluster for public reads (N=0 removes them)"
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
 	@echo "make bench-tiles  our tiles against the SQL floor, django-vectortiles and tipg (bench/results/tiles.md)"
 	@echo "make bench-search vacant-room search server time at city scale (bench/results/vacant_search.md)"
@@ -113,6 +116,15 @@ bench-3d: deps-test venv db static
 
 bench-cameras: venv db
 	$(PY) bench/cameras.py
+
+# Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
+# `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.
+N ?= 1
+DELAY ?= 0
+.PHONY: replicas
+replicas: db
+	@scripts/pg.sh replicas $(N) $(DELAY)
+	@echo "DATABASE_REPLICA_URLS=$$(scripts/pg.sh replica-urls)"
 
 stop:
 	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done

@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 
 @contextmanager
-def prepared_cursor():
+def prepared_cursor(alias: str = DEFAULT_DB_ALIAS):
     """A cursor whose statements are prepared on first use per connection (psycopg's
     prepare_threshold=0) and reused by name afterwards: no parse and plan per call.
 
@@ -19,11 +19,12 @@ def prepared_cursor():
 
     Re-entrant: inside an outer `with prepared_cursor()` the same cursor is handed out again, so
     a request of many small statements (a kiosk reading) creates one cursor, not one per statement.
+    `alias`: the database to run on (a read replica for public tiles, replicas/routing.py).
     """
     # The thread's connection looked up once: every attribute read through django.db.connection
     # is a context-local look-up (≈3 µs, several times that with the CPU caches cold after a
     # query), and this runs for every tile.
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[alias]
     held = getattr(db, "_gis_prepared_cursor", None)
     if held is not None:
         yield held
@@ -43,12 +44,12 @@ def prepared_cursor():
         raw.prepare_threshold = before
 
 
-def release_connection() -> None:
+def release_connection(alias: str = DEFAULT_DB_ALIAS) -> None:
     """After a request answered before Django's handler (tiles/fastpath.py, kiosk/fastpath.py):
     close the thread's connection when it is broken or past CONN_MAX_AGE, as Django does when a
     request finishes — but without arming Django's per-request health check (CONN_HEALTH_CHECKS),
     a `SELECT 1` round trip that would cost more than a cached tile."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = connections[alias]
     if db.connection is None or db.in_atomic_block:  # (a test's transaction)
         return
     if db.errors_occurred or not db.autocommit:  # (connected: get_autocommit() without its checks)

@@ -24,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from django.contrib.gis.geos import Point
-from django.db import connection
 from psycopg import sql
+
+from replicas.routing import read_connection
 
 WALK_DETOUR = 1.25
 SORTS = {"distance", "rent", "-rent", "area", "-area"}
@@ -140,7 +141,7 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
              LIMIT %s OFFSET %s""").format(order=sql.SQL(_ROOM_ORDER.get(q.sort, "b.code, r.floor, r.number")),
                                            **parts)
         params = [*d_params, *r_params, *b_params, limit, offset]
-    with connection.cursor() as cur:
+    with read_connection().cursor() as cur:
         cur.execute(query.as_string(cur.connection), params)
         columns = [c.name for c in cur.description]
         rows = [dict(zip(columns, row)) for row in cur.fetchall()]
@@ -168,6 +169,6 @@ def count_vacant(q: RoomQuery) -> int:
         query = sql.SQL("SELECT coalesce(sum(b.vacant_count), 0) FROM buildings_building b WHERE {}").format(
             sql.SQL(" AND ").join(b_where))
         params = b_params
-    with connection.cursor() as cur:
+    with read_connection().cursor() as cur:
         cur.execute(query.as_string(cur.connection), params)
         return int(cur.fetchone()[0])

@@ -55,6 +55,33 @@ DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 # and JIT-compiling a query whose estimated cost looks high costs tens of milliseconds per request.
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0 -c jit=off")
 DATABASES["default"]["TEST"] = {"NAME": env_str("GIS_TEST_DB_NAME", "test_gis")}
+# A stopped primary must answer "unavailable" quickly, not hang the request (writes answer 503).
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
+
+# --- Read replicas (replicas/) ------------------------------------------------------------------
+# Streaming replicas (hot standbys) for the public reads that tolerate a short lag: tiles, the
+# vacant-room search, 3D status and tiles, door QR and kiosk pages. Everything else, and every
+# signed-in or recently writing browser, reads from the primary (replicas/routing.py).
+REPLICA_ALIASES = []
+for _i, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), 1):
+    _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    if _replica["ENGINE"] != "django.contrib.gis.db.backends.postgis":
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {_i} must use the postgis:// scheme.")
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], "connect_timeout": 1}  # skip a dead one fast
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}  # the test runner never creates databases on a replica
+    DATABASES[f"replica{_i}"] = _replica
+    REPLICA_ALIASES.append(f"replica{_i}")
+DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
+# A replica further behind than this is skipped (checked at most once a second per process).
+REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=3600.0)
+# After a write, the same browser reads from the primary this long (read-your-writes).
+REPLICA_READ_YOUR_WRITES_S = env_int("REPLICA_READ_YOUR_WRITES_S", 10, minimum=1)
+REPLICA_READ_VIEWS = {
+    "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:style",
+    "api:vacant-rooms", "model3d:status", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
+    "qrcodes:building", "kiosk:page", "kiosk:room", "kiosk:room-qr",
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,12 +110,14 @@ INSTALLED_APPS = [
     "model3d",
     "coverage",
     "fixtures",
+    "replicas",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "replicas.middleware.ReplicaReadMiddleware",
     "tiles.middleware.TilesIgnoreLanguage",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

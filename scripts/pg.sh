@@ -3,6 +3,10 @@
 #
 #   scripts/pg.sh ensure   initialise (first time only) and start; create role, database, extension
 #   scripts/pg.sh start | stop | status | url
+#   scripts/pg.sh replicas N [DELAY]   streaming replicas 1..N of this cluster (hot standby, pg_basebackup),
+#                                      started; DELAY (e.g. 2s) sets recovery_min_apply_delay; N=0 removes all
+#   scripts/pg.sh replica-urls         DATABASE_REPLICA_URLS of the running replicas (comma-separated)
+#   scripts/pg.sh replica-stop K | replica-start K   stop or start replica K (failure drills)
 #
 # Idempotent: `ensure` on an existing cluster only starts it (data is reused, never re-initialised).
 # PostgreSQL refuses to run as root, so when invoked as root the server runs as the `postgres` OS user.
@@ -84,10 +88,76 @@ SQL
   psql_su -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis"
 }
 
+# --- Streaming replicas: var/replicas/rK, port = primary port + 10 + K, same socket directory ---
+# PGLOCAL_REPLICAS (default $base/replicas) and PGLOCAL_REPLICA_PORT0 (default port + 10) let the
+# tests keep replicas of their own apart from a developer's.
+replicas_dir="${PGLOCAL_REPLICAS:-$base/replicas}"
+replica_dir() { echo "$replicas_dir/r$1"; }
+replica_port() { echo $((${PGLOCAL_REPLICA_PORT0:-$((port + 10))} + $1)); }
+replica_running() { [ -f "$(replica_dir "$1")/PG_VERSION" ] && as_owner "$pgbin/pg_ctl" -D "$(replica_dir "$1")" status >/dev/null 2>&1; }
+
+replica_create() {  # K DELAY
+  local k=$1 delay=${2:-0} dir; dir="$(replica_dir "$1")"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    echo "pg.sh: creating replica $k of port $port in $dir (port $(replica_port "$k"))"
+    # WAL kept on the primary for replicas that fall behind (no slots: a removed replica must not
+    # make the primary keep WAL for ever).
+    psql_su -d postgres -c "ALTER SYSTEM SET wal_keep_size = '1GB'" -c "SELECT pg_reload_conf()" >/dev/null
+    mkdir -p "$replicas_dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$replicas_dir"
+    as_owner "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$port" -U "$user" -D "$dir" -R -X stream -c fast
+  fi
+  # Settings of its own, after the primary's (the copied postgresql.conf names the primary's port).
+  cat > "$dir/conf.d.replica" <<CONF
+port = $(replica_port "$k")
+unix_socket_directories = '$run'
+shared_buffers = 256MB
+hot_standby = on
+hot_standby_feedback = on
+recovery_min_apply_delay = '$delay'
+CONF
+  grep -q "include_if_exists = 'conf.d.replica'" "$dir/postgresql.conf" ||
+    echo "include_if_exists = 'conf.d.replica'" >> "$dir/postgresql.conf"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/conf.d.replica" "$dir/postgresql.conf"
+  replica_running "$k" || as_owner "$pgbin/pg_ctl" -D "$dir" -l "$base/log/replica$k.log" -w -t 60 start >/dev/null
+}
+
+replica_remove() {
+  local dir; dir="$(replica_dir "$1")"
+  replica_running "$1" && as_owner "$pgbin/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null
+  rm -rf "$dir"
+}
+
+replicas() {  # N DELAY
+  local n=${1:?usage: scripts/pg.sh replicas N [DELAY]} delay=${2:-0} k
+  start
+  for k in $(seq 1 "$n"); do replica_create "$k" "$delay"; done
+  for d in "$replicas_dir"/r*; do
+    [ -d "$d" ] || continue; k=${d##*/r}
+    [ "$k" -gt "$n" ] && replica_remove "$k"
+  done
+  return 0
+}
+
+replica_urls() {
+  local urls=() d k
+  for d in "$replicas_dir"/r*; do
+    [ -d "$d" ] || continue; k=${d##*/r}
+    replica_running "$k" && urls+=("postgis://$user@127.0.0.1:$(replica_port "$k")/$db")
+  done
+  (IFS=,; echo "${urls[*]}")
+}
+
 case "${1:-}" in
   ensure) ensure ;;
+  replicas) replicas "${2:-}" "${3:-0}"; [ "${2:-}" = 0 ] && rm -rf "$replicas_dir"; true ;;
+  replica-urls) replica_urls ;;
+  replica-stop) replica_running "$2" && as_owner "$pgbin/pg_ctl" -D "$(replica_dir "$2")" -m immediate -w stop >/dev/null; true ;;
+  replica-start) as_owner "$pgbin/pg_ctl" -D "$(replica_dir "$2")" -l "$base/log/replica$2.log" -w -t 60 start >/dev/null ;;
   start) start ;;
-  stop) if [ -f "$data/PG_VERSION" ] && is_running; then as_owner "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null; fi ;;
+  stop)
+    for d in "$replicas_dir"/r*; do [ -f "$d/PG_VERSION" ] && as_owner "$pgbin/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1; done
+    if [ -f "$data/PG_VERSION" ] && is_running; then as_owner "$pgbin/pg_ctl" -D "$data" -m fast -w stop >/dev/null; fi ;;
   status) if is_running; then echo "running: $data port $port"; else echo "stopped: $data"; exit 3; fi ;;
-  *) echo "usage: scripts/pg.sh ensure|start|stop|status|url" >&2; exit 2 ;;
+  *) echo "usage: scripts/pg.sh ensure|start|stop|status|url|replicas N [DELAY]|replica-urls|replica-stop K|replica-start K" >&2; exit 2 ;;
 esac

@@ -37,6 +37,7 @@ def scene(two_grids):
 
 
 from tests.browser import browser, open_page, page  # noqa: E402,F401  (fixtures for page tests)
+from tests.servers import serve  # noqa: E402,F401  (the production server on the test database)
 
 
 @pytest.fixture(autouse=True)

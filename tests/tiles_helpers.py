@@ -24,8 +24,12 @@ def decode(response) -> dict:
     if response.status_code == 204:
         return {}
     assert response.status_code == 200, response.content[:300]
-    body = response.content
-    if response.get("Content-Encoding") == "gzip":
+    return decode_bytes(response.content, response.get("Content-Encoding"))
+
+
+def decode_bytes(body: bytes, encoding: str | None = None) -> dict:
+    """The same for a tile's bytes as a server sent them."""
+    if encoding == "gzip":
         body = gzip.decompress(body)
     layers = mapbox_vector_tile.decode(body)
     return {name: {f["id"]: f["properties"] for f in layer["features"]} for name, layer in layers.items()}

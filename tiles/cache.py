@@ -50,11 +50,19 @@ def _store():
 
 
 def get(layer: str, z: int, x: int, y: int) -> CachedTile | None:
+    hit, _ = lookup(layer, z, x, y)
+    return hit
+
+
+def lookup(layer: str, z: int, x: int, y: int) -> tuple[CachedTile | None, float | None]:
+    """The cached tile, or the time of the invalidation that replaced it (its tombstone)."""
     store = _store()
     if isinstance(store, DummyCache):  # TILE_CACHE=none: no key to build, nothing to ask
-        return None
+        return None, None
     entry = store.get(key(layer, z, x, y))
-    return entry if isinstance(entry, CachedTile) else None
+    if isinstance(entry, CachedTile):
+        return entry, None
+    return None, entry if isinstance(entry, float) else None
 
 
 def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: float) -> bool:

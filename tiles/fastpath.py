@@ -18,7 +18,11 @@ import logging
 import re
 from http import HTTPStatus
 
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
+
 from gis_core.db import release_connection
+from replicas import health
+from replicas.routing import choose, parse_cookie_header
 from tiles import service
 from tiles.errors import TileError
 from tiles.http import tile_answer
@@ -55,14 +59,26 @@ class TileFastPath:
             layers = (LAYERS[name],)
         else:
             return None  # unknown or staff-only: Django answers (404 / permission check)
+        # Public tiles may come from a read replica (replicas/routing.py); one that fails is
+        # marked down and the tile is rendered from the primary instead.
+        alias = choose(parse_cookie_header(environ.get("HTTP_COOKIE", "")))
+        address = int(match["z"]), int(match["x"]), int(match["y"])
         try:
-            tile = service.get_tile(name, layers, int(match["z"]), int(match["x"]), int(match["y"]))
+            try:
+                tile = service.get_tile(name, layers, *address, alias=alias)
+            except (OperationalError, InterfaceError):
+                if alias == DEFAULT_DB_ALIAS:
+                    raise
+                release_connection(alias)
+                health.mark_down(alias)
+                alias = DEFAULT_DB_ALIAS
+                tile = service.get_tile(name, layers, *address)
         except TileError:
             return None  # Django's view words the 400/404
         except Exception:  # noqa: BLE001  let Django render (and log) it
             log.exception("tile fast path failed; handing the request to Django")
             return None
         finally:
-            release_connection()
+            release_connection(alias)
         return tile_answer(tile, if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
                            accept_encoding=environ.get("HTTP_ACCEPT_ENCODING"))

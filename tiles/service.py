@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+from django.db import DEFAULT_DB_ALIAS
+
 from gis_core.db import prepared_cursor
+from replicas.routing import replayed_at
 from tiles import cache, extent
 from tiles.errors import BadTileAddress, ZoomNotServed
 from tiles.layers import MAX_ZOOM, MIN_ZOOM, Layer
@@ -19,7 +22,7 @@ def check_address(z: int, x: int, y: int) -> None:
         raise BadTileAddress(f"at zoom {z}, x and y must be between 0 and {n - 1}; got x={x}, y={y}")
 
 
-def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
+def render(layers: tuple[Layer, ...], z: int, x: int, y: int, alias: str = DEFAULT_DB_ALIAS) -> bytes:
     """The MVT bytes of these layers for one tile: exactly one database query (none if no layer
     is shown at this zoom)."""
     query, caps = tile_query(layers, z)
@@ -27,7 +30,7 @@ def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
         return b""
     # Prepared on first use per connection: parsing and analysing the statement of a zoom band
     # (several layers, each a sub-select) costs about as much as running it on a small tile.
-    with prepared_cursor() as cur:
+    with prepared_cursor(alias) as cur:
         cur.execute(query, tile_params(z, x, y, caps))
         return bytes(cur.fetchone()[0])
 
@@ -35,16 +38,26 @@ def render(layers: tuple[Layer, ...], z: int, x: int, y: int) -> bytes:
 EMPTY = cache.make_tile(b"")
 
 
-def get_tile(cache_name: str, layers: tuple[Layer, ...], z: int, x: int, y: int) -> cache.CachedTile:
+def get_tile(cache_name: str, layers: tuple[Layer, ...], z: int, x: int, y: int,
+             alias: str = DEFAULT_DB_ALIAS) -> cache.CachedTile:
     """The tile from the cache; else empty at once when it lies away from all data
-    (tiles/extent.py); else rendered by one query and cached."""
+    (tiles/extent.py); else rendered by one query on `alias` and cached.
+
+    On a read replica, a tile whose cache entry is a tombstone is rendered from the primary
+    until the replica has replayed past the invalidation: a replica that has not yet seen the
+    edit must not put the old tile back (nor answer with it once the edit is acknowledged).
+    """
     check_address(z, x, y)
-    hit = cache.get(cache_name, z, x, y)
+    hit, invalidated_at = cache.lookup(cache_name, z, x, y)
     if hit is not None:
         return hit
     if not extent.may_have_data(z, x, y):
         return EMPTY
+    if alias != DEFAULT_DB_ALIAS and invalidated_at is not None:
+        replayed = replayed_at(alias)
+        if replayed is None or replayed < invalidated_at:
+            alias = DEFAULT_DB_ALIAS
     started = time.time()
-    tile = cache.make_tile(render(layers, z, x, y))
+    tile = cache.make_tile(render(layers, z, x, y, alias))
     cache.put(cache_name, z, x, y, tile, rendered_from=started)
     return tile

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from replicas.routing import current
 from tiles import service, style
 from tiles.errors import LayerForbidden, TileError, UnknownLayer
 from tiles.http import tile_answer
@@ -28,7 +29,7 @@ def _tile_response(request, tile) -> HttpResponse:
 def tile(request, z: int, x: int, y: int):
     """All public layers in one tile."""
     try:
-        return _tile_response(request, service.get_tile(COMBINED, tuple(public_layers()), z, x, y))
+        return _tile_response(request, service.get_tile(COMBINED, tuple(public_layers()), z, x, y, alias=current()))
     except TileError as exc:
         return exc.response()
 
@@ -42,7 +43,7 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
             raise UnknownLayer(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
         if not is_public(chosen) and not request.user.is_staff:
             raise LayerForbidden(f"layer {layer!r} is for staff only")
-        return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y))
+        return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y, alias=current()))
     except TileError as exc:
         return exc.response()
 
