@@ -16,12 +16,13 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
 	@echo "make test   set up what the tests need and run the whole suite"
 	@echo "make dev    like run, with Django's development server and DEBUG on"
+	@echo "make run PROXY=1 (or make run-proxy)  the same behind nginx, which caches tiles and static files"
 	@echo "make stop   stop the server and the project-local PostgreSQL cluster"
 	@echo "make replicas N=2 [DELAY=0]  N streaming replicas of the local cluster for public reads (N=0 removes them)"
 	@echo "make bench-seed   time seeding the demo and a city-scale set (bench/results/seed.md)"
@@ -83,16 +84,30 @@ demo: migrate
 static: venv
 	$(PY) manage.py collectstatic --noinput -v 0
 
+# PROXY=1: nginx (scripts/proxy.sh, the Docker setup's site file) on $(PORT) caches tiles and static
+# files in front of the app server on $(APP_PORT); edits remove the tiles they change from its cache.
+PROXY ?= 0
+APP_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 run: demo static
-	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
 	@mkdir -p var/run var/log
+ifeq ($(PROXY),1)
+	scripts/proxy.sh start $(PORT) 127.0.0.1:$(APP_PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) through nginx (app server on $(APP_PORT); admin login: see var/admin_password)"
+	PORT=$(APP_PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid \
+	  TILES_PROXY_CACHE_DIR=$$(scripts/proxy.sh cache-dir) exec scripts/serve.sh
+else
+	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
 	PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid exec scripts/serve.sh
+endif
+
+run-proxy:
+	$(MAKE) run PROXY=1
 
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: deps-test venv db messages
-	GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_REPLICA_URLS= GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-seed: venv db
 	$(PY) bench/seed.py
@@ -128,6 +143,7 @@ replicas: db
 
 stop:
 	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
+	-@scripts/proxy.sh stop
 	@scripts/pg.sh stop
 
 clean-db: stop

@@ -268,6 +268,10 @@ CACHES = {
 # Cache-Control of tiles. 0 (default): clients keep tiles but revalidate each time with the ETag
 # (a 304 costs a few bytes), so an edit shows at once; raise it for fewer requests.
 TILES_MAX_AGE = env_int("TILES_MAX_AGE", 0, minimum=0)
+# A caching proxy in front (nginx, docker/nginx/default.conf.template): the folder of its tile
+# cache, whose files edits remove (tiles/proxy.py), and how long it keeps a public tile.
+TILES_PROXY_CACHE_DIR = env_str("TILES_PROXY_CACHE_DIR") or None
+TILES_PROXY_SECONDS = env_int("TILES_PROXY_SECONDS", 24 * 3600, minimum=1)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
 

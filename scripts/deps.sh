@@ -4,7 +4,7 @@
 set -euo pipefail
 # fonts-noto-cjk: the door-plate PDFs embed Noto Sans CJK SC.
 pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin gettext
-      fonts-noto-cjk)
+      fonts-noto-cjk nginx-light)
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium redis-server)
 # Node.js and npm install the front-end libraries; any node ≥ 18 already on the PATH will do.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

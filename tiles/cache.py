@@ -87,6 +87,10 @@ def invalidate(keys: list[str], store=None) -> None:
     if keys:
         now = time.time()
         (store or _store()).set_many({k: now for k in keys}, timeout=TOMBSTONE_SECONDS)
+        if store is None:  # tiles (not the data extent): the caching proxy's copies go too
+            from tiles import proxy
+
+            proxy.purge(keys)
 
 
 def clear() -> None:

@@ -16,9 +16,9 @@ from tiles.invalidation import COMBINED
 from tiles.layers import LAYERS, MAX_ZOOM, is_public, public_layers
 
 
-def _tile_response(request, tile) -> HttpResponse:
+def _tile_response(request, tile, public: bool = True) -> HttpResponse:
     status, headers, body = tile_answer(tile, if_none_match=request.headers.get("If-None-Match"),
-                                        accept_encoding=request.headers.get("Accept-Encoding"))
+                                        accept_encoding=request.headers.get("Accept-Encoding"), public=public)
     response = HttpResponse(body, status=status)
     for name, value in headers:
         response[name] = value
@@ -43,7 +43,8 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
             raise UnknownLayer(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
         if not is_public(chosen) and not request.user.is_staff:
             raise LayerForbidden(f"layer {layer!r} is for staff only")
-        return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y, alias=current()))
+        return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y, alias=current()),
+                              public=is_public(chosen))
     except TileError as exc:
         return exc.response()
 
