@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 
@@ -32,7 +33,9 @@ def prepared_cursor(alias: str = DEFAULT_DB_ALIAS):
     db.ensure_connection()
     raw = db.connection
     before = raw.prepare_threshold
-    raw.prepare_threshold = 0
+    # Behind a transaction-mode pooler the next statement may run on another server connection,
+    # where a statement prepared on this one does not exist (settings.DATABASE_POOLER).
+    raw.prepare_threshold = None if settings.DATABASE_POOLER == "transaction" else 0
     try:
         with db.cursor() as cur:
             db._gis_prepared_cursor = cur

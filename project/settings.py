@@ -73,6 +73,13 @@ for _i, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), 1):
     DATABASES[f"replica{_i}"] = _replica
     REPLICA_ALIASES.append(f"replica{_i}")
 DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
+# PgBouncer in transaction mode in front (scripts/pooler.sh): a server connection is lent per
+# transaction, so nothing may outlive one — no named prepared statements (PgBouncer < 1.21 does not
+# carry them; gis_core/db.py then runs the tile statements unprepared), no server-side cursors.
+DATABASE_POOLER = env_choice("DATABASE_POOLER", "", ("", "transaction"))
+if DATABASE_POOLER == "transaction":
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
 # A replica further behind than this is skipped (checked at most once a second per process).
 REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=3600.0)
 # After a write, the same browser reads from the primary this long (read-your-writes).
