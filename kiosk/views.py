@@ -17,6 +17,7 @@ from buildings.models import Room
 from gis_core.models import Grid
 from gis_core.public import public_url
 from kiosk.models import Kiosk
+from model3d import ion
 
 
 def _strings() -> dict[str, str]:
@@ -64,6 +65,7 @@ def kiosk_page(request, code: str):
             "tileset": reverse("model3d:root"),
             "status": reverse("model3d:status") + f"?community={kiosk.community.code}",
             "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
+            "ion": ion.client_config(),  # None offline: nothing of Cesium ion is requested
         }
     return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config})
 

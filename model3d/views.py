@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from buildings.models import Room
 from gis_core.models import Community
+from model3d import ion
 from model3d.background import request_rebuild
 from model3d.models import TileContent, TilesetState
 from tiles.http import cache_control, etag_matches
@@ -178,5 +179,6 @@ def viewer(request):
         "view": ([communities[0]["tileset3d__west"], communities[0]["tileset3d__south"],
                   communities[0]["tileset3d__east"], communities[0]["tileset3d__north"]] if communities else None),
         "strings": viewer_strings(),
+        "ion": ion.client_config(),  # None offline: nothing of Cesium ion is requested
     }
     return render(request, "model3d/viewer.html", {"config": config})

@@ -316,3 +316,12 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
 # explicitly); `manage.py build_3dtiles --pending` does the same from a shell or cron.
 MODEL3D_BACKGROUND = env_bool("MODEL3D_BACKGROUND", not TESTING)
+# Cesium ion, only for deployments with internet (model3d/ion.py): unset, nothing of ion is ever
+# requested. Set, /3d/ and the kiosks' 3D mode draw ion's terrain and imagery, and
+# `manage.py publish_3dtiles --ion` can upload the tileset. CESIUM_ION_CLIENT_TOKEN: a separate
+# read-only token for browsers (default: the same token).
+CESIUM_ION_TOKEN = env_secret("CESIUM_ION_TOKEN")
+CESIUM_ION_CLIENT_TOKEN = env_secret("CESIUM_ION_CLIENT_TOKEN")
+CESIUM_ION_API = env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/")
+CESIUM_ION_TERRAIN = env_bool("CESIUM_ION_TERRAIN", True)
+CESIUM_ION_IMAGERY_ASSET = env_int("CESIUM_ION_IMAGERY_ASSET", 2, minimum=1)

@@ -1,5 +1,7 @@
 // The community in 3D from our own 3D Tiles, in CesiumJS served from our static files.
-// No Cesium ion (no token, imagery, terrain or geocoder): nothing is requested from another host.
+// Offline by default — no Cesium ion (no token, imagery, terrain or geocoder): nothing is requested
+// from another host. Only when the operator set CESIUM_ION_TOKEN does cfg.ion carry a token, and
+// then ion's world terrain and imagery are drawn under our tileset (model3d/ion.py).
 // Rooms are features of the tiles (room_id, building, floor, number); their colour comes at run
 // time from /3d/status.json (vacant rooms lit), polled with its ETag.
 
@@ -20,8 +22,15 @@ export class Village3D {
     this.selected = null;
     this.highlighted = null;  // building code
     this.onPick = onPick;
+    const ion = cfg.ion || null;
+    if (ion) {
+      C.Ion.defaultAccessToken = ion.token;
+      C.Ion.defaultServer = ion.server;
+    }
     const viewer = new C.Viewer(container, {
-      baseLayer: false, terrainProvider: new C.EllipsoidTerrainProvider(), geocoder: false,
+      baseLayer: ion ? C.ImageryLayer.fromProviderAsync(C.IonImageryProvider.fromAssetId(ion.imagery)) : false,
+      ...(ion && ion.terrain ? {terrain: C.Terrain.fromWorldTerrain()} : {terrainProvider: new C.EllipsoidTerrainProvider()}),
+      geocoder: false,
       baseLayerPicker: false, homeButton: false, sceneModePicker: false, navigationHelpButton: false,
       animation: false, timeline: false, fullscreenButton: false, infoBox: false, selectionIndicator: false,
       skyBox: false, requestRenderMode: true, maximumRenderTimeChange: Infinity,
@@ -41,6 +50,7 @@ export class Village3D {
   async load() {
     this.tileset = await C.Cesium3DTileset.fromUrl(this.cfg.tileset, {maximumScreenSpaceError: 16});
     this.viewer.scene.primitives.add(this.tileset);
+    if (this.cfg.ion && this.cfg.ion.terrain) await this.standOnTerrain();
     const self = this;
     this.tileset.style = new C.Cesium3DTileStyle();
     this.tileset.style.color = {evaluateColor(feature, result) { return C.Color.clone(self.colourOf(feature), result); }};
@@ -50,6 +60,16 @@ export class Village3D {
     this.tileset.tileLoad.addEventListener(() => { document.body.dataset.tiles = "loading"; });
     await this.refreshStatus();
     return this;
+  }
+
+  // Our tileset stands on the ellipsoid; ion's terrain lies at the real ground height (≈1,900 m in
+  // Kunming): lift the tileset by the terrain height at its centre so buildings stand on the ground.
+  async standOnTerrain() {
+    const centre = C.Cartographic.fromCartesian(this.tileset.boundingSphere.center);
+    const [ground] = await C.sampleTerrainMostDetailed(this.viewer.terrainProvider, [new C.Cartographic(centre.longitude, centre.latitude)]);
+    const base = C.Cartesian3.fromRadians(centre.longitude, centre.latitude, 0);
+    const lifted = C.Cartesian3.fromRadians(centre.longitude, centre.latitude, ground.height || 0);
+    this.tileset.modelMatrix = C.Matrix4.fromTranslation(C.Cartesian3.subtract(lifted, base, new C.Cartesian3()));
   }
 
   colourOf(feature) {
