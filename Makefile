@@ -31,6 +31,7 @@ help:
 	@echo "make bench-checkin signed card reading -> tenancy committed, against the production server (bench/results/checkin.md)"
 	@echo "make bench-planner grid validate-and-save with 2,000 buildings at city scale (bench/results/planner.md)"
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
+	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 
 deps:
@@ -125,6 +126,11 @@ bench-checkin: demo
 .PHONY: bench-planner
 bench-planner: venv db
 	$(PY) bench/planner.py
+
+# Proxy, replicas, lag, edit → kiosk through both (bench/results/scale.md).
+.PHONY: bench-scale
+bench-scale: venv db static
+	$(PY) bench/scale.py
 
 bench-3d: deps-test venv db static
 	$(PY) bench/bench_3d.py
