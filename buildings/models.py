@@ -187,7 +187,8 @@ class RoomQuerySet(models.QuerySet):
         return self.filter(**{field: grid})
 
     def sync_status(self) -> int:
-        """Recompute status from tenancies for these rooms: let ⇔ someone lives there.
+        """Recompute status from tenancies for these rooms: let ⇔ a tenancy holds the room
+        (Tenancy.objects.occupying(), the rule check-in uses).
 
         Unavailable rooms stay unavailable. Used after bulk loads; tenancy changes go through
         residents.services, which updates the one room under a row lock.
@@ -196,7 +197,7 @@ class RoomQuerySet(models.QuerySet):
 
         from tiles.invalidation import invalidate_buildings
 
-        active = Tenancy.objects.active().filter(room=models.OuterRef("pk"))
+        active = Tenancy.objects.occupying().filter(room=models.OuterRef("pk"))
         rooms = self.exclude(status=Room.Status.UNAVAILABLE)
         to_let = rooms.filter(models.Exists(active)).exclude(status=Room.Status.LET)
         to_free = rooms.filter(~models.Exists(active)).exclude(status=Room.Status.VACANT)

@@ -18,6 +18,8 @@ from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
+from gis_core.rules import current_grid_sql
+
 # For each located model: the column holding its geometry and how to reduce it to a point.
 _ANCHOR = {
     "footprint": "ST_PointOnSurface({col})",
@@ -39,9 +41,7 @@ def _update(model, where: sql.Composable, params: list, *, set_community: bool) 
     has_mesh = any(f.name == "mesh" for f in model._meta.concrete_fields)
     anchor = _anchor_sql(model)
     # "Current" in the community's local calendar (settings.TIME_ZONE), not the session's UTC date.
-    current = sql.SQL("g.valid_from <= {d} AND (g.valid_to IS NULL OR g.valid_to > {d})").format(
-        d=sql.Literal(timezone.localdate())
-    )
+    current = sql.SQL(current_grid_sql("g", "{d}")).format(d=sql.Literal(timezone.localdate()))
     grid_table = sql.Identifier(Grid._meta.db_table)
 
     def lookup(level: str) -> sql.Composable:

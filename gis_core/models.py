@@ -59,8 +59,9 @@ class GridQuerySet(models.QuerySet):
         return self.filter(level=Grid.Level.MESH)
 
     def current(self, on=None):
-        on = on or timezone.localdate()
-        return self.filter(Q(valid_from__lte=on), Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        from gis_core.rules import current_grid_q
+
+        return self.filter(current_grid_q(on))
 
     def containing(self, geom):
         return self.filter(boundary__covers=geom)

@@ -29,6 +29,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis_core.rules import current_grid_sql
+
 # Tolerances. Boundaries drawn in different places (a survey, the map, an import) never share
 # their lines exactly: a straight edge in lon/lat is not straight in metres, so a vertex placed
 # "on" a neighbour's edge lies centimetres off it. Parts outside the parent and overlaps are
@@ -133,7 +135,7 @@ siblings AS (
     WHERE s.community_id = %(community)s AND s.level = %(level)s
       AND s.parent_id IS NOT DISTINCT FROM %(parent)s
       AND NOT (s.id = ANY(%(exclude)s))
-      AND s.valid_from <= %(today)s AND (s.valid_to IS NULL OR s.valid_to > %(today)s)),
+      AND {current_s}),
 outside AS (SELECT ST_Difference(g.geom, ST_Buffer(parent.geom::geography, %(tol)s)::geometry) AS geom FROM g, parent),
 narrowed AS (SELECT ST_Buffer(g.geom::geography, -%(tol)s)::geometry AS geom FROM g),
 ovl AS (
@@ -145,7 +147,7 @@ ovl AS (
 before_cover AS (
     SELECT ST_Union(boundary) AS geom FROM gis_core_grid s
     WHERE s.community_id = %(community)s AND s.level = %(level)s AND s.parent_id IS NOT DISTINCT FROM %(parent)s
-      AND s.valid_from <= %(today)s AND (s.valid_to IS NULL OR s.valid_to > %(today)s)),
+      AND {current_s}),
 after_cover AS (
     SELECT ST_Union(geom) AS geom FROM (
         SELECT boundary AS geom FROM siblings UNION ALL SELECT geom FROM g UNION ALL SELECT geom FROM together) u),
@@ -158,7 +160,7 @@ kids AS (
            ST_Difference(c.boundary, ST_Buffer(g.geom::geography, %(tol)s)::geometry) AS outside
     FROM gis_core_grid c, g
     WHERE c.parent_id = %(grid)s AND NOT (c.id = ANY(%(kids_exempt)s))
-      AND c.valid_from <= %(today)s AND (c.valid_to IS NULL OR c.valid_to > %(today)s)),
+      AND {current_c}),
 cut AS (
     SELECT b.id, b.code, b.address,
            ST_Area(ST_Intersection(b.footprint, g.geom)::geography) AS inside_m2,
@@ -190,7 +192,7 @@ SELECT
                                        'outside_m2', round(outside_m2::numeric, 1),
                                        'shape', ST_AsGeoJSON(footprint, 7)::json) ORDER BY code)
        FROM cut WHERE inside_m2 > %(cut_m2)s AND outside_m2 > %(cut_m2)s) AS cut_buildings
-"""
+""".replace("{current_s}", current_grid_sql("s", "%(today)s")).replace("{current_c}", current_grid_sql("c", "%(today)s"))
 
 # Counts in a boundary (by the same anchor as gis_core.assign: a point on the footprint's surface).
 _COUNTS_IN_SQL = """

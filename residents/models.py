@@ -94,6 +94,12 @@ class TenancyQuerySet(models.QuerySet):
     def open(self):
         return self.filter(end_date__isnull=True)
 
+    def occupying(self):
+        """The tenancies that hold their room — the one rule for "a room is let": not checked out,
+        whatever the start date (a tenant registered to move in tomorrow already holds the room).
+        The check-in path counts the same rows in SQL (residents/services.py: end_date IS NULL)."""
+        return self.open()
+
     def visible_to(self, user):
         """The tenancies a user may see (residents/scoping.py: police and administrators all,
         landlords their own buildings, grid workers their grids; planners and the public none)."""

@@ -192,7 +192,7 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
     """End this person's (or this tenancy's) stay in this room; the room turns vacant when nobody
     is left."""
     room = lock_room(room_id)
-    open_here = Tenancy.objects.filter(room_id=room.pk, end_date__isnull=True)
+    open_here = Tenancy.objects.occupying().filter(room_id=room.pk)
     if tenancy_id is not None:
         tenancy = open_here.filter(pk=tenancy_id).first()
     else:

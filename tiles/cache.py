@@ -14,8 +14,11 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.dummy import DummyCache
 from isal import igzip
+
+from gis_core.rules import seconds_to_local_midnight
 
 TOMBSTONE_SECONDS = 600  # longer than any tile render can take
 
@@ -71,15 +74,17 @@ def put(layer: str, z: int, x: int, y: int, tile: CachedTile, rendered_from: flo
     store = _store()
     if isinstance(store, DummyCache):
         return False
-    return put_value(store, key(layer, z, x, y), tile, rendered_from)
+    # Which grids a tile shows depends on the day (gis_core/rules.py): keep it until local midnight at most.
+    timeout = min(store.default_timeout or seconds_to_local_midnight(), seconds_to_local_midnight())
+    return put_value(store, key(layer, z, x, y), tile, rendered_from, timeout=timeout)
 
 
-def put_value(store, k: str, value, rendered_from: float) -> bool:
+def put_value(store, k: str, value, rendered_from: float, timeout=DEFAULT_TIMEOUT) -> bool:
     """The tombstone rule for any derived value (a tile, the data extent)."""
     current = store.get(k)
     if isinstance(current, float) and current >= rendered_from:
         return False
-    store.set(k, value)
+    store.set(k, value, timeout=timeout)
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from isal import igzip
 
+from gis_core.rules import seconds_to_local_midnight
 from tiles.cache import CachedTile
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -32,7 +33,9 @@ def tile_answer(tile: CachedTile, *, if_none_match: str | None, accept_encoding:
     can keep them longer than browsers, which keep revalidating (Cache-Control).
     """
     # nginx reads X-Accel-Expires only if it comes before Cache-Control (max-age=0 would forbid caching).
-    headers = [("X-Accel-Expires", str(settings.TILES_PROXY_SECONDS))] if public and settings.TILES_PROXY_CACHE_DIR else []
+    headers = []
+    if public and settings.TILES_PROXY_CACHE_DIR:  # at most until local midnight, as the app's own cache
+        headers.append(("X-Accel-Expires", str(min(settings.TILES_PROXY_SECONDS, seconds_to_local_midnight()))))
     headers += [("ETag", tile.etag), ("Cache-Control", cache_control(public)), ("Vary", "Accept-Encoding"),
                 ("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff")]
     if etag_matches(if_none_match, tile.etag):

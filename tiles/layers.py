@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from gis_core.rules import current_grid_sql, local_today_sql
+
 # The zooms we serve. Clients over-zoom past MAX_ZOOM (TileJSON maxzoom), so nothing is lost.
 MIN_ZOOM, MAX_ZOOM = 0, 18
 EXTENT = 4096
@@ -64,6 +66,10 @@ class Layer:
         return self.minzoom <= z <= self.maxzoom
 
 
+# Only the grids and meshes current today (the same rule as the rest of the product, gis_core/rules.py);
+# tiles that depend on it are kept no later than local midnight (tiles/cache.py).
+_CURRENT = current_grid_sql("t", local_today_sql())
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -77,7 +83,7 @@ LAYERS: dict[str, Layer] = {
             name="grids", table="gis_core_grid",
             geometry=((0, "boundary_3857_generalised"), (15, "boundary_3857")),
             fields={"code": ("t.code", "String"), "name": ("t.name", "String"), "kind": ("t.kind", "String")},
-            where="t.level = 'grid' AND t.valid_to IS NULL", minzoom=11,
+            where="t.level = 'grid' AND " + _CURRENT, minzoom=11,
             description="网格 / grids", models=("gis_core.Grid",),
         ),
         Layer(
@@ -86,13 +92,13 @@ LAYERS: dict[str, Layer] = {
             fields={"code": ("t.code", "String"), "name": ("t.name", "String"),
                     "grid": ("p.code", "String")},
             join="JOIN gis_core_grid p ON p.id = t.parent_id",
-            where="t.level = 'mesh' AND t.valid_to IS NULL", minzoom=14,
+            where="t.level = 'mesh' AND " + _CURRENT, minzoom=14,
             description="网眼 / meshes", models=("gis_core.Grid",),
         ),
         Layer(
             name="grid_labels", table="gis_core_grid", geometry=((0, "label_3857"),),
             fields={"code": ("t.code", "String"), "name": ("t.name", "String"), "level": ("t.level", "String")},
-            where="t.valid_to IS NULL", minzoom=12,
+            where=_CURRENT, minzoom=12,
             description="网格、网眼名称注记点 / grid and mesh label points", models=("gis_core.Grid",),
         ),
         Layer(
