@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str, parse_key_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gis_core.http_errors.ErrorMiddleware",  # first: NUL refusal and the error contract
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,6 +202,8 @@ if not RESIDENT_DATA_KEYS and not (DEBUG or TESTING) and not env_bool("GIS_DERIV
         "GIS_RESIDENT_DATA_KEYS (or GIS_RESIDENT_DATA_KEYS_FILE) is required outside development: "
         "`make run` generates var/data_keys; see README 'Configuration'."
     )
+if RESIDENT_DATA_KEYS:
+    parse_key_list(RESIDENT_DATA_KEYS)  # malformed keys stop the start, not every later card reading
 
 # --- Vector tiles (tiles/) -----------------------------------------------------------------
 # The tile cache must be shared by every server process, or an edit would invalidate the tiles
