@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString, Point
+from django.contrib.gis.geos import GEOSException, LineString, Point
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.roles import HasRole, Role
 from buildings.models import Building
 from gis_core.models import Camera, Community, Grid
+from gis_core.geometry import parse_geojson
 from planner import checks, renumber, services
 from planner.models import GridVersion
 
@@ -136,9 +137,9 @@ class ConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     your_version = serializers.IntegerField()
     current_version = serializers.IntegerField()
-    mine = serializers.DictField(allow_null=True, help_text="the geometry you sent")
+    mine = serializers.DictField(allow_null=True, required=False, help_text="the geometry you sent")
     theirs = serializers.DictField(help_text="the current geometry")
-    last_change = serializers.DictField(allow_null=True)
+    last_change = serializers.DictField(allow_null=True, required=False)
 
 
 EDIT_RESPONSES = {
@@ -160,21 +161,11 @@ def feature(grid: Grid, stats=None) -> dict:
 
 
 def _polygon(value):
-    try:
-        return checks.parse_polygon(value)
-    except checks.BadGeometry as exc:
-        raise ValidationError({"geometry": [str(exc)]}) from exc
+    return checks.parse_polygon(value)
 
 
 def _line(value) -> LineString:
-    try:
-        geom = GEOSGeometry(value if isinstance(value, str) else json.dumps(value), srid=4326)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise ValidationError({"line": [_("不是有效的 GeoJSON 线 / not a GeoJSON LineString")]}) from exc
-    if not isinstance(geom, LineString) or len(geom.coords) < 2:
-        raise ValidationError({"line": [_("须为至少两点的线 / must be a LineString of two or more points")]})
-    geom.srid = 4326
-    return geom
+    return parse_geojson(value, (LineString,), field="line")
 
 
 def _valid(serializer_class, request):
@@ -184,10 +175,7 @@ def _valid(serializer_class, request):
 
 
 def _answer(fn):
-    try:
-        outcome = fn()
-    except services.PlannerError as exc:
-        return Response({"detail": exc.message, **exc.payload}, status=exc.status)
+    outcome = fn()  # a PlannerError is a DomainError: the API's exception handler answers it
     stats = services.stats_for(outcome.grids) if not outcome.dry_run else {}
     return Response({
         "saved": not outcome.dry_run, "dry_run": outcome.dry_run,
@@ -412,12 +400,7 @@ class CameraDetail(PlannerView):
         with transaction.atomic():
             cam = get_object_or_404(Camera.objects.select_for_update(), pk=pk)
             if "location" in d:
-                try:
-                    loc = GEOSGeometry(json.dumps(d["location"]), srid=4326)
-                except (GEOSException, ValueError, TypeError):
-                    loc = None
-                if not isinstance(loc, Point):
-                    raise ValidationError({"location": [_("须为 GeoJSON 点 / must be a GeoJSON Point")]})
+                loc = parse_geojson(d["location"], (Point,), field="location")
                 if not Community.objects.filter(pk=cam.community_id, boundary__covers=loc).exists():
                     raise ValidationError({"location": [_("摄像机须在其社区内 / the camera must stay inside its community")]})
                 cam.location = loc
