@@ -273,8 +273,5 @@ class CameraImport(CoverageView):
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return Response({"detail": "the file must be UTF-8"}, status=400)
-        try:
-            result = exchange.import_rows(exchange.parse(text, fmt))
-        except exchange.ImportError_ as e:
-            return Response({"detail": "nothing was imported", "errors": e.errors}, status=422)
+        result = exchange.import_rows(exchange.parse(text, fmt))  # ImportError_ → 422 with `errors`
         return Response(result)

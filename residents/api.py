@@ -72,13 +72,11 @@ class CheckIn(APIView):
         data = PersonIn(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        try:
-            tenancy, created = services.check_in(
-                room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
-                                             nation_code=d["nation_code"]),
-                via="staff", by=request.user, start=d.get("start_date"))
-        except services.TenancyError as exc:
-            return Response({"detail": str(exc)}, status=exc.status)
+        # A refused check-in (TenancyError) is a DomainError: the API's exception handler answers it.
+        tenancy, created = services.check_in(
+            room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
+                                         nation_code=d["nation_code"]),
+            via="staff", by=request.user, start=d.get("start_date"))
         return Response(_tenancy_out(tenancy, created), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -92,11 +90,8 @@ class CheckOut(APIView):
             return refused
         data = CheckOutIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            tenancy = services.check_out(room_id, data.validated_data["id_number"],
-                                         end=data.validated_data.get("end_date"), by=request.user)
-        except services.TenancyError as exc:
-            return Response({"detail": str(exc)}, status=exc.status)
+        tenancy = services.check_out(room_id, data.validated_data["id_number"],
+                                     end=data.validated_data.get("end_date"), by=request.user)
         return Response(_tenancy_out(tenancy))
 
 
