@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import BasePermission
@@ -133,7 +134,7 @@ class CameraEdit(CoverageView):
     recomputed in the same transaction. Answers the new coverage of the grids it touches."""
 
     def patch(self, request, pk):
-        data = request.data if isinstance(request.data, dict) else {}
+        data = _body_object(request)
         unknown = set(data) - EDITABLE - {"lon", "lat", "level"}
         if unknown:
             raise ValidationError({"detail": f"unknown fields: {', '.join(sorted(unknown))}; "
@@ -165,6 +166,13 @@ class CameraEdit(CoverageView):
                          "grids": [summary(g, rows.get(g.pk)) for g in grids]})
 
 
+def _body_object(request) -> dict:
+    """A JSON object body; a list, a string or a number is a 400, not silently nothing."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"detail": _("请求体须为 JSON 对象")})
+    return request.data
+
+
 def _pt(lon, lat):
     from django.contrib.gis.geos import Point
 
@@ -179,19 +187,21 @@ class Placement(CoverageView):
     def post(self, request, code):
         from coverage import placement
 
-        data = request.data if isinstance(request.data, dict) else {}
+        data = _body_object(request)
         grid = grid_of(code)
         level, _levels = level_of(_QueryLevel(data.get("level", request.query_params.get("level", "observe"))))
         count, target = data.get("count"), data.get("target_percent")
         errors = {}
         if (count is None) == (target is None):
             errors["count"] = "give either count (1–50) or target_percent (1–100)"
-        if count is not None and not (isinstance(count, int) and 1 <= count <= 50):
+        # bool is an int in Python: `"count": true` must not pass as 1
+        if count is not None and not (isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= 50):
             errors["count"] = "count must be an integer from 1 to 50"
-        if target is not None and not (isinstance(target, int | float) and 0 < target <= 100):
+        if target is not None and not (isinstance(target, int | float) and not isinstance(target, bool)
+                                       and 0 < target <= 100):
             errors["target_percent"] = "target_percent must be a number in (0, 100]"
         time_limit = data.get("time_limit", 10)
-        if not (isinstance(time_limit, int | float) and 1 <= time_limit <= 60):
+        if not (isinstance(time_limit, int | float) and not isinstance(time_limit, bool) and 1 <= time_limit <= 60):
             errors["time_limit"] = "time_limit must be 1–60 seconds"
         cam = data.get("camera") or {}
         allowed = set(placement.CameraModel.__dataclass_fields__)
