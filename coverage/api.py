@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import BasePermission
@@ -21,6 +23,7 @@ from coverage import fov, gridcover
 from coverage.fov import default_levels
 from coverage.geojson import collection, feature
 from coverage.models import AreaCoverage, BlindSpot, QualityTable, ViewBand
+from gis_core.api.schema import ErrorOut, answers
 from gis_core.models import Camera, Community, Grid
 
 
@@ -70,6 +73,7 @@ def summary(area, row) -> dict:
 class Levels(CoverageView):
     """Quality-level tables (pixels per metre); `default` marks the one views are banded with."""
 
+    @extend_schema(operation_id="coverage_levels_list", responses=answers({"type": "array", "items": {"type": "object"}}, 403))
     def get(self, request):
         default = default_levels()[0].table_id
         return Response([{"code": t.code, "name": t.name, "default": t.pk == default,
@@ -81,6 +85,7 @@ class Levels(CoverageView):
 class GridCoverageList(CoverageView):
     """Coverage of every current grid at a level: ?community=<code>&level=observe."""
 
+    @extend_schema(operation_id="coverage_grids_list", parameters=[OpenApiParameter("community", str), OpenApiParameter("level", str)], responses=answers())
     def get(self, request):
         level, levels = level_of(request)
         grids = Grid.objects.grids().current().order_by("code")
@@ -95,6 +100,7 @@ class GridCoverageDetail(CoverageView):
     """One grid at a level: coverage of the grid and its meshes, and as GeoJSON its boundary,
     meshes, buildings, cameras, counted views (quality bands), PTZ sweeps and blind spots."""
 
+    @extend_schema(parameters=[OpenApiParameter("level", str)], responses=answers())
     def get(self, request, code):
         level, levels = level_of(request)
         grid = grid_of(code)
@@ -133,6 +139,7 @@ class CameraEdit(CoverageView):
     mount_height_m, range_m, active): validated, saved, its view and its grids' coverage
     recomputed in the same transaction. Answers the new coverage of the grids it touches."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=answers())
     def patch(self, request, pk):
         data = _body_object(request)
         unknown = set(data) - EDITABLE - {"lon", "lat", "level"}
@@ -184,6 +191,7 @@ class Placement(CoverageView):
     "ignore_existing", "camera": {hfov, resolution_h, resolution_v, mount_height, tilt, range_m}
     → suggested positions and headings with the gain of each, greedy vs integer program."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=answers())
     def post(self, request, code):
         from coverage import placement
 
@@ -239,6 +247,7 @@ class _QueryLevel:
 class CameraExport(CoverageView):
     """All cameras (or ?community=<code>) as CSV or JSON with GB/T 28181 / ONVIF fields."""
 
+    @extend_schema(parameters=[OpenApiParameter("community", str)], responses=answers(OpenApiTypes.BINARY, description="CSV or JSON file"))
     def get(self, request, fmt):
         from django.http import HttpResponse
 
@@ -269,6 +278,7 @@ class CameraImport(CoverageView):
 
     parser_classes = [MultiPartParser, RawBody]
 
+    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT, "text/csv": OpenApiTypes.BINARY, "application/json": OpenApiTypes.BINARY}, responses={**answers(), 422: ErrorOut})
     def post(self, request):
         from coverage import exchange
 

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.roles import HasRole, Role
 from buildings.models import Building
 from gis_core.models import Camera, Community, Grid
+from gis_core.api.schema import ErrorOut
 from gis_core.geometry import parse_geojson
 from planner import checks, renumber, services
 from planner.models import GridVersion
@@ -129,10 +130,6 @@ class OutcomeOut(serializers.Serializer):
     moved = serializers.ListField(child=serializers.DictField(), help_text="buildings whose grid or mesh changed")
 
 
-class ErrorOut(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     your_version = serializers.IntegerField()
@@ -196,7 +193,7 @@ def _grid(pk) -> Grid:
 
 
 class GridCollection(PlannerView):
-    @extend_schema(summary="Current grids and meshes of a community with version and statistics",
+    @extend_schema(operation_id="planner_grids_list", summary="Current grids and meshes of a community with version and statistics",
                    parameters=[OpenApiParameter("community", int, required=True)],
                    responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
     def get(self, request):
@@ -300,7 +297,7 @@ def _version_row(v: GridVersion, with_shape=False) -> dict:
 
 
 class GridHistory(PlannerView):
-    @extend_schema(summary="Every saved version of a grid: who, when, note (newest first)",
+    @extend_schema(operation_id="planner_grids_history_list", summary="Every saved version of a grid: who, when, note (newest first)",
                    responses={200: OpenApiResponse(description="list of versions"), 404: ErrorOut})
     def get(self, request, pk):
         grid = _grid(pk)

@@ -6,11 +6,14 @@ rooms inside their scope (residents/scoping.py); responses carry masked identity
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import HasRole, Role
+from gis_core.api.schema import ErrorOut, answers
 from buildings.models import Room
 from residents import services
 from residents.ids import IdNumberError, validate_id_number
@@ -66,6 +69,7 @@ class CheckIn(APIView):
 
     permission_classes = [MayRegister]
 
+    @extend_schema(request=PersonIn, responses={**answers(), 201: OpenApiTypes.OBJECT, 409: ErrorOut})
     def post(self, request, room_id: int):
         if (refused := _refusal(request.user, room_id)) is not None:
             return refused
@@ -85,6 +89,7 @@ class CheckOut(APIView):
 
     permission_classes = [MayRegister]
 
+    @extend_schema(request=CheckOutIn, responses={**answers(), 409: ErrorOut})
     def post(self, request, room_id: int):
         if (refused := _refusal(request.user, room_id)) is not None:
             return refused
@@ -103,6 +108,7 @@ class TenancyList(APIView):
 
     permission_classes = [HasRole.of(Role.LANDLORD, Role.GRID_WORKER, Role.POLICE, Role.ADMIN)]
 
+    @extend_schema(parameters=[OpenApiParameter("room", int), OpenApiParameter("limit", int)], responses=answers())
     def get(self, request):
         from residents.models import Tenancy
 

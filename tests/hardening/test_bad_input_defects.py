@@ -174,3 +174,11 @@ def test_database_unreachable_answers_503_with_retry_after():
         assert status == 503 and retry, (url, out)
     assert out["/r/1/"][2].startswith("text/html") and out["/api/buildings/"][2].startswith("application/json")
     assert "detail" in json.loads(out["tile"][2])
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    run = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn",
+                          "--file", str(tmp_path / "schema.yaml")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Warning" not in run.stderr and "Error" not in run.stderr
