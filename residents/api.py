@@ -121,7 +121,7 @@ class TenancyList(APIView):
             except ValueError:
                 return Response({"detail": "room 须为整数 / room must be an integer"}, status=400)
         try:
-            limit = min(int(request.query_params.get("limit", 100)), 500)
+            limit = max(0, min(int(request.query_params.get("limit", 100)), 500))  # (a negative slice raises)
         except ValueError:
             return Response({"detail": "limit 须为整数 / limit must be an integer"}, status=400)
         rows = [{**_tenancy_out(t), "building": t.room.building.code, "registered_via": t.registered_via}
