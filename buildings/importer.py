@@ -23,7 +23,6 @@ must not delete the rest of a city.
 
 from __future__ import annotations
 
-import csv
 import enum
 import hashlib
 import math
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 import shapely
+from gis_core import csvexport
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.gdal import (
     CoordTransform, DataSource, GDALException, OGRGeometry, SpatialReference, SRSException,
@@ -208,7 +208,7 @@ class ImportReport:
                 f"{self.elapsed_s:.1f} s")
 
     def write_csv(self, stream: TextIO) -> None:
-        writer = csv.writer(stream)
+        writer = csvexport.writer(stream)
         writer.writerow(self.CSV_COLUMNS)
         for row in self.rows:
             writer.writerow([row.feature, row.source_id, row.code, row.action, row.reason])

@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import BasePermission
@@ -20,6 +23,7 @@ from coverage import fov, gridcover
 from coverage.fov import default_levels
 from coverage.geojson import collection, feature
 from coverage.models import AreaCoverage, BlindSpot, QualityTable, ViewBand
+from gis_core.api.schema import ErrorOut, answers
 from gis_core.models import Camera, Community, Grid
 
 
@@ -69,6 +73,7 @@ def summary(area, row) -> dict:
 class Levels(CoverageView):
     """Quality-level tables (pixels per metre); `default` marks the one views are banded with."""
 
+    @extend_schema(operation_id="coverage_levels_list", responses=answers({"type": "array", "items": {"type": "object"}}, 403))
     def get(self, request):
         default = default_levels()[0].table_id
         return Response([{"code": t.code, "name": t.name, "default": t.pk == default,
@@ -80,6 +85,7 @@ class Levels(CoverageView):
 class GridCoverageList(CoverageView):
     """Coverage of every current grid at a level: ?community=<code>&level=observe."""
 
+    @extend_schema(operation_id="coverage_grids_list", parameters=[OpenApiParameter("community", str), OpenApiParameter("level", str)], responses=answers())
     def get(self, request):
         level, levels = level_of(request)
         grids = Grid.objects.grids().current().order_by("code")
@@ -94,6 +100,7 @@ class GridCoverageDetail(CoverageView):
     """One grid at a level: coverage of the grid and its meshes, and as GeoJSON its boundary,
     meshes, buildings, cameras, counted views (quality bands), PTZ sweeps and blind spots."""
 
+    @extend_schema(parameters=[OpenApiParameter("level", str)], responses=answers())
     def get(self, request, code):
         level, levels = level_of(request)
         grid = grid_of(code)
@@ -132,8 +139,9 @@ class CameraEdit(CoverageView):
     mount_height_m, range_m, active): validated, saved, its view and its grids' coverage
     recomputed in the same transaction. Answers the new coverage of the grids it touches."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=answers())
     def patch(self, request, pk):
-        data = request.data if isinstance(request.data, dict) else {}
+        data = _body_object(request)
         unknown = set(data) - EDITABLE - {"lon", "lat", "level"}
         if unknown:
             raise ValidationError({"detail": f"unknown fields: {', '.join(sorted(unknown))}; "
@@ -165,6 +173,13 @@ class CameraEdit(CoverageView):
                          "grids": [summary(g, rows.get(g.pk)) for g in grids]})
 
 
+def _body_object(request) -> dict:
+    """A JSON object body; a list, a string or a number is a 400, not silently nothing."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"detail": _("请求体须为 JSON 对象")})
+    return request.data
+
+
 def _pt(lon, lat):
     from django.contrib.gis.geos import Point
 
@@ -176,22 +191,25 @@ class Placement(CoverageView):
     "ignore_existing", "camera": {hfov, resolution_h, resolution_v, mount_height, tilt, range_m}
     → suggested positions and headings with the gain of each, greedy vs integer program."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=answers())
     def post(self, request, code):
         from coverage import placement
 
-        data = request.data if isinstance(request.data, dict) else {}
+        data = _body_object(request)
         grid = grid_of(code)
         level, _levels = level_of(_QueryLevel(data.get("level", request.query_params.get("level", "observe"))))
         count, target = data.get("count"), data.get("target_percent")
         errors = {}
         if (count is None) == (target is None):
             errors["count"] = "give either count (1–50) or target_percent (1–100)"
-        if count is not None and not (isinstance(count, int) and 1 <= count <= 50):
+        # bool is an int in Python: `"count": true` must not pass as 1
+        if count is not None and not (isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= 50):
             errors["count"] = "count must be an integer from 1 to 50"
-        if target is not None and not (isinstance(target, int | float) and 0 < target <= 100):
+        if target is not None and not (isinstance(target, int | float) and not isinstance(target, bool)
+                                       and 0 < target <= 100):
             errors["target_percent"] = "target_percent must be a number in (0, 100]"
         time_limit = data.get("time_limit", 10)
-        if not (isinstance(time_limit, int | float) and 1 <= time_limit <= 60):
+        if not (isinstance(time_limit, int | float) and not isinstance(time_limit, bool) and 1 <= time_limit <= 60):
             errors["time_limit"] = "time_limit must be 1–60 seconds"
         cam = data.get("camera") or {}
         allowed = set(placement.CameraModel.__dataclass_fields__)
@@ -229,6 +247,7 @@ class _QueryLevel:
 class CameraExport(CoverageView):
     """All cameras (or ?community=<code>) as CSV or JSON with GB/T 28181 / ONVIF fields."""
 
+    @extend_schema(parameters=[OpenApiParameter("community", str)], responses=answers(OpenApiTypes.BINARY, description="CSV or JSON file"))
     def get(self, request, fmt):
         from django.http import HttpResponse
 
@@ -259,6 +278,7 @@ class CameraImport(CoverageView):
 
     parser_classes = [MultiPartParser, RawBody]
 
+    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT, "text/csv": OpenApiTypes.BINARY, "application/json": OpenApiTypes.BINARY}, responses={**answers(), 422: ErrorOut})
     def post(self, request):
         from coverage import exchange
 
@@ -273,8 +293,5 @@ class CameraImport(CoverageView):
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return Response({"detail": "the file must be UTF-8"}, status=400)
-        try:
-            result = exchange.import_rows(exchange.parse(text, fmt))
-        except exchange.ImportError_ as e:
-            return Response({"detail": "nothing was imported", "errors": e.errors}, status=422)
+        result = exchange.import_rows(exchange.parse(text, fmt))  # ImportError_ → 422 with `errors`
         return Response(result)

@@ -28,19 +28,24 @@ import io
 import json
 import re
 
+from gis_core import csvexport
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from gis_core.errors import BadRequest, Unprocessable
 from gis_core.models import Camera, Community
 
 COLUMNS = ["DeviceID", "Name", "Longitude", "Latitude", "Elevation", "Yaw", "Pitch", "Roll", "PTZType",
            "Resolution", "HFOV", "VFOV", "FocalLength", "SensorWidth", "ZoomMax", "Range", "Status", "CivilCode"]
 
 
-class ImportError_(Exception):
+class ImportError_(Unprocessable):
+    """Nothing was imported; `errors` lists every bad row (the body's `errors` field)."""
+
     def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
+        super().__init__(_("未导入任何摄像机"), errors=errors)
         self.errors = errors
 
 
@@ -60,7 +65,7 @@ def export(cameras, fmt: str) -> str:
     if fmt == "json":
         return json.dumps({"cameras": rows}, ensure_ascii=False, indent=1)
     out = io.StringIO()
-    w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    w = csvexport.dict_writer(out, COLUMNS, lineterminator="\n")
     w.writeheader()
     for r in rows:
         w.writerow({k: "" if v is None else v for k, v in r.items()})
@@ -68,20 +73,27 @@ def export(cameras, fmt: str) -> str:
 
 
 def parse(text: str, fmt: str) -> list[dict]:
+    if "\x00" in text:  # no valid CSV or JSON has one, and PostgreSQL text cannot hold it
+        raise BadRequest(_("文件中含有空字符（NUL）"))
     if fmt == "json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise ImportError_([f"not valid JSON: {e}"]) from None
+        except RecursionError:
+            raise BadRequest(_("JSON 嵌套过深")) from None
         rows = data.get("cameras") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ImportError_(['JSON must be {"cameras": [{...}, …]} or a list of objects'])
         return rows
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = {"DeviceID", "Longitude", "Latitude"} - set(reader.fieldnames or [])
-    if missing:
-        raise ImportError_([f"missing columns: {', '.join(sorted(missing))}; expected {', '.join(COLUMNS)}"])
-    return list(reader)
+    try:
+        missing = {"DeviceID", "Longitude", "Latitude"} - set(reader.fieldnames or [])
+        if missing:
+            raise ImportError_([f"missing columns: {', '.join(sorted(missing))}; expected {', '.join(COLUMNS)}"])
+        return list(reader)
+    except csv.Error as e:
+        raise ImportError_([f"not valid CSV: {e}"]) from None
 
 
 def _num(v, name, errors, n, required=False):

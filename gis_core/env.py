@@ -84,3 +84,35 @@ def env_secret(name: str) -> str | None:
             raise ImproperlyConfigured(f"{name}_FILE={path!r} is empty.")
         return value
     return os.environ.get(name) or None
+
+
+def parse_key_list(spec: str, name: str = "GIS_RESIDENT_DATA_KEYS") -> list[tuple[int, bytes]]:
+    """`id:base64key,…` (AES-256 keys, ids 1–255), in order, the first one current.
+
+    Used by settings at start-up, so a malformed key stops the process with the fix named,
+    instead of starting fine and failing every sealed read later."""
+    import base64
+    import binascii
+
+    fix = (f"{name} must be a comma-separated list of id:base64key with ids 1–255 and 32-byte keys, "
+           "e.g. 1:<44 base64 characters>; generate one with "
+           "python -c 'import base64,os; print(\"1:\"+base64.b64encode(os.urandom(32)).decode())'.")
+    keys: list[tuple[int, bytes]] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            kid_s, b64 = part.split(":", 1)
+            kid = int(kid_s)
+            key = base64.b64decode(b64.strip(), validate=True)
+        except (ValueError, binascii.Error):
+            raise ImproperlyConfigured(f"{name}: {part[:6]}… is not id:base64key. {fix}") from None
+        if not 0 < kid < 256 or len(key) != 32:
+            raise ImproperlyConfigured(f"{name}: key {kid} needs an id 1–255 and 32 bytes (AES-256). {fix}")
+        if any(k == kid for k, _ in keys):
+            raise ImproperlyConfigured(f"{name}: key id {kid} appears twice. {fix}")
+        keys.append((kid, key))
+    if not keys:
+        raise ImproperlyConfigured(f"{name} holds no key. {fix}")
+    return keys

@@ -34,7 +34,7 @@ class SearchParams(serializers.Serializer):
     near = serializers.CharField(required=False, help_text="lon,lat to measure distances from")
     sort = serializers.ChoiceField(choices=sorted(SORTS), required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=20)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000, default=0)
 
     def validate_near(self, value):
         try:

@@ -18,9 +18,11 @@ import logging
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
-from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 from gis_core.db import release_connection
+from gis_core.errors import Unavailable
+from gis_core.http_errors import RETRY_AFTER_SECONDS, as_domain_error, json_response
 from kiosk import reader_api
 from kiosk.agent.client import READINGS_PATH
 
@@ -36,12 +38,13 @@ class ReadingFastPath:
             return self.app(environ, start_response)
         try:
             response = reader_api.reading(WSGIRequest(environ))
-        except Exception:  # noqa: BLE001  answered, logged, retried by the agent
+        except Exception as exc:  # noqa: BLE001  answered, logged, retried by the agent
             log.exception("kiosk reading failed")
             if connection.connection is not None and not connection.is_usable():
                 connection.close()
-            response = JsonResponse({"detail": "服务器暂时无法处理，读卡终端会重试 / the server could not "
-                                               "take the reading now; the kiosk will send it again"}, status=503)
+            # The client's own mistakes answer 4xx (final for the agent); anything else 503 (resent).
+            response = json_response(as_domain_error(exc) or Unavailable(
+                _("服务器暂时无法处理，读卡终端会重试"), retry_after=RETRY_AFTER_SECONDS))
         finally:
             release_connection()
         headers = [*response.items(), ("Content-Length", str(len(response.content))),

@@ -27,6 +27,7 @@ from audit import log as audit
 from gis_core.db import prepared_cursor
 from kiosk.agent.record import RecordError, parse_record
 from residents import card, crypto, services
+from gis_core.errors import DomainError
 from residents.models import PersonPhoto, Tenancy
 from residents.scoping import Scope, scope_for
 
@@ -35,10 +36,12 @@ MAX_PHOTO_BYTES = 64 * 1024
 PHOTO_TYPES = {b"BM": "image/bmp", b"\xff\xd8": "image/jpeg", b"\x89P": "image/png"}
 
 
-class ReadingError(Exception):
+class ReadingError(DomainError):
+    """A refused reading: stored with its answer (so a resend gets the same), hence caught here."""
+
     def __init__(self, status: int, detail: str, **extra):
-        super().__init__(detail)
-        self.status, self.detail, self.extra = status, detail, extra
+        super().__init__(detail, status=status, **extra)
+        self.detail, self.extra = detail, extra
 
 
 def _b64(value, what: str) -> bytes:

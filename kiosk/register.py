@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import Role, has_role
 from buildings.models import Building, Room
@@ -45,7 +45,7 @@ def _occupants(room) -> list[dict]:
             for t in Tenancy.objects.open().filter(room=room).select_related("person").order_by("start_date")]
 
 
-@require_GET
+@require_safe
 def page(request, code: str):
     kiosk = get_object_or_404(Kiosk.objects.select_related("community"), code=code)
     ks = _kiosk_session(request, kiosk)
@@ -137,7 +137,7 @@ def check_out(request, code: str):
     return _back(kiosk)
 
 
-@require_GET
+@require_safe
 def status(request, code: str):
     """The latest reading in this sign-in (masked), the room's occupants: polled by register.js."""
     kiosk = get_object_or_404(Kiosk, code=code)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from buildings.models import Room
 from gis_core.models import Grid
@@ -36,7 +36,7 @@ def _strings() -> dict[str, str]:
     }
 
 
-@require_GET
+@require_safe
 def kiosk_page(request, code: str):
     kiosk = get_object_or_404(Kiosk.objects.select_related("community"), code=code)
     grids = Grid.objects.grids().current().filter(community=kiosk.community).order_by("code")
@@ -70,7 +70,7 @@ def kiosk_page(request, code: str):
     return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config})
 
 
-@require_GET
+@require_safe
 def room_page(request, room_id: int):
     """What a phone shows after scanning a room card's code: the room, its building, the phone."""
     room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id)
@@ -80,7 +80,7 @@ def room_page(request, room_id: int):
     })
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=86400)
 def room_qr(request, room_id: int):
     """An SVG QR code of the room's phone page (absolute URL)."""

@@ -17,13 +17,15 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from buildings.models import Room
 from gis_core.models import Community
 from model3d import ion
 from model3d.background import request_rebuild
 from model3d.models import TileContent, TilesetState
+from gis_core.errors import DomainError
+from gis_core.http_errors import json_response
 from tiles.http import cache_control, etag_matches
 
 GLB = "model/gltf-binary"
@@ -31,7 +33,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _error(message: str, status: int, **headers) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    response = json_response(DomainError(message, status=status))
     for k, v in headers.items():
         response[k.replace("_", "-")] = v
     return response
@@ -59,7 +61,7 @@ def _not_built(community_ids) -> JsonResponse:
                   Retry_After="10")
 
 
-@require_GET
+@require_safe
 def root_tileset(request):
     """A root over every community: each child is that community's tileset (external tileset)."""
     states = list(TilesetState.objects.select_related("community").exclude(tileset_json="")
@@ -95,7 +97,7 @@ def _state(code: str):
     return state, None
 
 
-@require_GET
+@require_safe
 def community_tileset(request, code: str):
     state, error = _state(code)
     if error:
@@ -103,7 +105,7 @@ def community_tileset(request, code: str):
     return _answer(request, state.tileset_json.encode(), state.etag, "application/json")
 
 
-@require_GET
+@require_safe
 def content(request, code: str, key: str):
     tile = (TileContent.objects.filter(state__community__code=code, key=key)
             .values_list("glb", "content_hash").first())
@@ -122,7 +124,7 @@ def malformed(request, rest: str):
                   f"/tiles/3d/{{community code}}/tileset.json or /tiles/3d/{{community code}}/{{tile}}.glb", 400)
 
 
-@require_GET
+@require_safe
 def status(request):
     """Ids of the vacant rooms (of one community with ?community=), for colouring the model."""
     rooms = Room.objects.vacant()
@@ -137,7 +139,7 @@ def status(request):
     return _answer(request, body, etag, "application/json", control="no-cache")
 
 
-@require_GET
+@require_safe
 def room_card(request, room_id: int):
     """What a tap on a room shows: address, floor, number, area, rent, status; landlord phone only
     with consent. Nothing about who lives there."""
@@ -164,7 +166,7 @@ def viewer_strings() -> dict[str, str]:
     }
 
 
-@require_GET
+@require_safe
 def viewer(request):
     communities = list(Community.objects.filter(tileset3d__isnull=False).exclude(tileset3d__west__isnull=True)
                        .order_by("code").values("code", "name", "tileset3d__west", "tileset3d__south",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString, Point
+from django.contrib.gis.geos import GEOSException, LineString, Point
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -24,6 +24,8 @@ from rest_framework.views import APIView
 from accounts.roles import HasRole, Role
 from buildings.models import Building
 from gis_core.models import Camera, Community, Grid
+from gis_core.api.schema import ErrorOut
+from gis_core.geometry import parse_geojson
 from planner import checks, renumber, services
 from planner.models import GridVersion
 
@@ -128,17 +130,13 @@ class OutcomeOut(serializers.Serializer):
     moved = serializers.ListField(child=serializers.DictField(), help_text="buildings whose grid or mesh changed")
 
 
-class ErrorOut(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     your_version = serializers.IntegerField()
     current_version = serializers.IntegerField()
-    mine = serializers.DictField(allow_null=True, help_text="the geometry you sent")
+    mine = serializers.DictField(allow_null=True, required=False, help_text="the geometry you sent")
     theirs = serializers.DictField(help_text="the current geometry")
-    last_change = serializers.DictField(allow_null=True)
+    last_change = serializers.DictField(allow_null=True, required=False)
 
 
 EDIT_RESPONSES = {
@@ -160,21 +158,11 @@ def feature(grid: Grid, stats=None) -> dict:
 
 
 def _polygon(value):
-    try:
-        return checks.parse_polygon(value)
-    except checks.BadGeometry as exc:
-        raise ValidationError({"geometry": [str(exc)]}) from exc
+    return checks.parse_polygon(value)
 
 
 def _line(value) -> LineString:
-    try:
-        geom = GEOSGeometry(value if isinstance(value, str) else json.dumps(value), srid=4326)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise ValidationError({"line": [_("不是有效的 GeoJSON 线 / not a GeoJSON LineString")]}) from exc
-    if not isinstance(geom, LineString) or len(geom.coords) < 2:
-        raise ValidationError({"line": [_("须为至少两点的线 / must be a LineString of two or more points")]})
-    geom.srid = 4326
-    return geom
+    return parse_geojson(value, (LineString,), field="line")
 
 
 def _valid(serializer_class, request):
@@ -184,10 +172,7 @@ def _valid(serializer_class, request):
 
 
 def _answer(fn):
-    try:
-        outcome = fn()
-    except services.PlannerError as exc:
-        return Response({"detail": exc.message, **exc.payload}, status=exc.status)
+    outcome = fn()  # a PlannerError is a DomainError: the API's exception handler answers it
     stats = services.stats_for(outcome.grids) if not outcome.dry_run else {}
     return Response({
         "saved": not outcome.dry_run, "dry_run": outcome.dry_run,
@@ -208,7 +193,7 @@ def _grid(pk) -> Grid:
 
 
 class GridCollection(PlannerView):
-    @extend_schema(summary="Current grids and meshes of a community with version and statistics",
+    @extend_schema(operation_id="planner_grids_list", summary="Current grids and meshes of a community with version and statistics",
                    parameters=[OpenApiParameter("community", int, required=True)],
                    responses={200: OpenApiResponse(description="GeoJSON FeatureCollection")})
     def get(self, request):
@@ -312,7 +297,7 @@ def _version_row(v: GridVersion, with_shape=False) -> dict:
 
 
 class GridHistory(PlannerView):
-    @extend_schema(summary="Every saved version of a grid: who, when, note (newest first)",
+    @extend_schema(operation_id="planner_grids_history_list", summary="Every saved version of a grid: who, when, note (newest first)",
                    responses={200: OpenApiResponse(description="list of versions"), 404: ErrorOut})
     def get(self, request, pk):
         grid = _grid(pk)
@@ -412,12 +397,7 @@ class CameraDetail(PlannerView):
         with transaction.atomic():
             cam = get_object_or_404(Camera.objects.select_for_update(), pk=pk)
             if "location" in d:
-                try:
-                    loc = GEOSGeometry(json.dumps(d["location"]), srid=4326)
-                except (GEOSException, ValueError, TypeError):
-                    loc = None
-                if not isinstance(loc, Point):
-                    raise ValidationError({"location": [_("须为 GeoJSON 点 / must be a GeoJSON Point")]})
+                loc = parse_geojson(d["location"], (Point,), field="location")
                 if not Community.objects.filter(pk=cam.community_id, boundary__covers=loc).exists():
                     raise ValidationError({"location": [_("摄像机须在其社区内 / the camera must stay inside its community")]})
                 cam.location = loc

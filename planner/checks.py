@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from gis_core.geometry import parse_geojson
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,31 +44,11 @@ CUT_M2 = 0.5  # a footprint counts as cut when more than this lies on each side 
 MIN_AREA_M2 = 10.0
 
 
-class BadGeometry(ValueError):
-    """The input is not a polygon we can check (not GeoJSON, wrong type, empty)."""
-
-
 def parse_polygon(value) -> MultiPolygon:
-    """A GeoJSON Polygon/MultiPolygon (dict or string) in lon/lat → MultiPolygon (SRID 4326)."""
-    if value in (None, "", {}):
-        raise BadGeometry(_("缺少几何图形 / geometry is required"))
-    try:
-        text = value if isinstance(value, str) else json.dumps(value)
-        geom = GEOSGeometry(text, srid=4326)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise BadGeometry(_("几何图形不是有效的 GeoJSON / geometry is not valid GeoJSON: %s") % exc) from exc
-    if geom.srid in (None, 0):
-        geom.srid = 4326
-    if geom.srid != 4326:
-        raise BadGeometry(_("坐标须为经纬度 (EPSG:4326) / coordinates must be lon/lat (EPSG:4326)"))
-    if isinstance(geom, Polygon):
-        geom = MultiPolygon(geom, srid=4326)
-    if not isinstance(geom, MultiPolygon) or geom.empty:
-        raise BadGeometry(_("须为面 (Polygon 或 MultiPolygon) / geometry must be a Polygon or MultiPolygon"))
-    for x, y in (c for poly in geom for ring in poly for c in ring):
-        if not (-180 <= x <= 180 and -90 <= y <= 90):
-            raise BadGeometry(_("坐标超出经纬度范围 / coordinates outside lon/lat range"))
-    return geom
+    """A GeoJSON Polygon/MultiPolygon (dict or string) in lon/lat → MultiPolygon (SRID 4326);
+    anything else is a BadRequest (gis_core/geometry.py)."""
+    geom = parse_geojson(value, (Polygon, MultiPolygon))
+    return MultiPolygon(geom, srid=4326) if isinstance(geom, Polygon) else geom
 
 
 @dataclass

@@ -19,26 +19,24 @@ from django.contrib.gis.geos import MultiPolygon
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from gis_core.errors import DomainError
 from gis_core.models import Grid
 from planner import checks
 from planner.models import GridStats, GridVersion
 
 
-class PlannerError(Exception):
-    status = 400
+class PlannerError(DomainError):
+    """A planner edit refused; the API answers it through the one error contract (fields = payload)."""
 
-    def __init__(self, message: str, **payload):
-        super().__init__(message)
-        self.message = message
-        self.payload = payload
+    status, code = 400, "planner_invalid"
 
 
 class Conflict(PlannerError):
-    status = 409
+    status, code = 409, "stale_version"
 
 
 class Rejected(PlannerError):
-    status = 422
+    status, code = 422, "failed_validation"
 
 
 class _DryRun(Exception):

@@ -6,10 +6,10 @@ written to the audit log, and unmasking needs a reason and shows one person at a
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, timedelta
 from functools import wraps
 
+from gis_core import csvexport
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -91,7 +91,7 @@ def feed_csv(request, q, rows, today):
     response.write("\ufeff")  # so spreadsheet programs read UTF-8
     columns = ["tenancy", "name", "id_number", "sex", "region", "grid", "building", "address", "floor", "room",
                "start_date", "end_date", "registered_at", "via", "flags"]
-    writer = csv.writer(response)
+    writer = csvexport.writer(response)
     writer.writerow(columns)
     for r in rows:
         writer.writerow([";".join(r[c]) if c == "flags" else r[c] for c in columns])

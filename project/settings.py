@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from gis_core.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str, parse_key_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gis_core.http_errors.ErrorMiddleware",  # first: NUL refusal and the error contract
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,9 +207,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "gis_core.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "gis_core.api.exceptions.handler",
+    "DEFAULT_PARSER_CLASSES": ["gis_core.api.parsers.SafeJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "城中村社区治理 GIS API / Urban-village governance GIS API",
@@ -237,6 +240,8 @@ if not RESIDENT_DATA_KEYS and not (DEBUG or TESTING) and not env_bool("GIS_DERIV
         "GIS_RESIDENT_DATA_KEYS (or GIS_RESIDENT_DATA_KEYS_FILE) is required outside development: "
         "`make run` generates var/data_keys; see README 'Configuration'."
     )
+if RESIDENT_DATA_KEYS:
+    parse_key_list(RESIDENT_DATA_KEYS)  # malformed keys stop the start, not every later card reading
 
 # --- Vector tiles (tiles/) -----------------------------------------------------------------
 # The tile cache must be shared by every server process, or an edit would invalidate the tiles

@@ -17,3 +17,4 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("coverage.urls")),
 ]
+handler500 = "gis_core.http_errors.server_error"

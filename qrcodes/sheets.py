@@ -15,6 +15,7 @@ import segno
 from django.utils.translation import gettext as _
 
 from buildings.models import Building
+from gis_core.errors import DomainError
 from gis_core.models import Grid
 
 PAGE_W, PAGE_H = 210, 297  # A4, mm
@@ -40,10 +41,11 @@ def layout() -> dict:
             "qr_x": QR_X, "qr_y": QR_Y, "qr_size": QR_SIZE, "text_x": TEXT_X}
 
 
-class SelectionError(Exception):
+class SelectionError(DomainError):
+    """A label sheet asked for buildings that cannot be chosen; answered by the error contract."""
+
     def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message, self.status = message, status
+        super().__init__(message, status=status)
 
 
 def select_buildings(params) -> list[Building]:

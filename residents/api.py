@@ -6,11 +6,14 @@ rooms inside their scope (residents/scoping.py); responses carry masked identity
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import HasRole, Role
+from gis_core.api.schema import ErrorOut, answers
 from buildings.models import Room
 from residents import services
 from residents.ids import IdNumberError, validate_id_number
@@ -66,19 +69,18 @@ class CheckIn(APIView):
 
     permission_classes = [MayRegister]
 
+    @extend_schema(request=PersonIn, responses={**answers(), 201: OpenApiTypes.OBJECT, 409: ErrorOut})
     def post(self, request, room_id: int):
         if (refused := _refusal(request.user, room_id)) is not None:
             return refused
         data = PersonIn(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        try:
-            tenancy, created = services.check_in(
-                room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
-                                             nation_code=d["nation_code"]),
-                via="staff", by=request.user, start=d.get("start_date"))
-        except services.TenancyError as exc:
-            return Response({"detail": str(exc)}, status=exc.status)
+        # A refused check-in (TenancyError) is a DomainError: the API's exception handler answers it.
+        tenancy, created = services.check_in(
+            room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
+                                         nation_code=d["nation_code"]),
+            via="staff", by=request.user, start=d.get("start_date"))
         return Response(_tenancy_out(tenancy, created), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -87,16 +89,14 @@ class CheckOut(APIView):
 
     permission_classes = [MayRegister]
 
+    @extend_schema(request=CheckOutIn, responses={**answers(), 409: ErrorOut})
     def post(self, request, room_id: int):
         if (refused := _refusal(request.user, room_id)) is not None:
             return refused
         data = CheckOutIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            tenancy = services.check_out(room_id, data.validated_data["id_number"],
-                                         end=data.validated_data.get("end_date"), by=request.user)
-        except services.TenancyError as exc:
-            return Response({"detail": str(exc)}, status=exc.status)
+        tenancy = services.check_out(room_id, data.validated_data["id_number"],
+                                     end=data.validated_data.get("end_date"), by=request.user)
         return Response(_tenancy_out(tenancy))
 
 
@@ -108,6 +108,7 @@ class TenancyList(APIView):
 
     permission_classes = [HasRole.of(Role.LANDLORD, Role.GRID_WORKER, Role.POLICE, Role.ADMIN)]
 
+    @extend_schema(parameters=[OpenApiParameter("room", int), OpenApiParameter("limit", int)], responses=answers())
     def get(self, request):
         from residents.models import Tenancy
 
@@ -120,7 +121,7 @@ class TenancyList(APIView):
             except ValueError:
                 return Response({"detail": "room 须为整数 / room must be an integer"}, status=400)
         try:
-            limit = min(int(request.query_params.get("limit", 100)), 500)
+            limit = max(0, min(int(request.query_params.get("limit", 100)), 500))  # (a negative slice raises)
         except ValueError:
             return Response({"detail": "limit 须为整数 / limit must be an integer"}, status=400)
         rows = [{**_tenancy_out(t), "building": t.room.building.code, "registered_via": t.registered_via}

@@ -24,7 +24,8 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from gis_core.env import parse_key_list
 
 
 class DecryptionError(Exception):
@@ -39,28 +40,10 @@ class Keyring:
 
 
 def _parse(spec: str) -> Keyring:
-    keys: dict[int, bytes] = {}
-    order: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            kid_s, b64 = part.split(":", 1)
-            kid = int(kid_s)
-            key = base64.b64decode(b64, validate=True)
-        except ValueError:
-            raise ImproperlyConfigured(
-                "GIS_RESIDENT_DATA_KEYS must be a comma-separated list of id:base64key (e.g. 1:…=)."
-            ) from None
-        if not 0 < kid < 256 or len(key) != 32:
-            raise ImproperlyConfigured("each resident data key needs an id 1–255 and 32 bytes (AES-256).")
-        keys[kid] = key
-        order.append(kid)
-    if not keys:
-        raise ImproperlyConfigured("GIS_RESIDENT_DATA_KEYS holds no key.")
+    parsed = parse_key_list(spec)  # the same check settings run at start-up
+    keys = dict(parsed)
     index_keys = {kid: hmac.new(key, b"blind-index-v1", hashlib.sha256).digest() for kid, key in keys.items()}
-    return Keyring(keys=keys, current=order[0], index_keys=index_keys)
+    return Keyring(keys=keys, current=parsed[0][0], index_keys=index_keys)
 
 
 @lru_cache(maxsize=4)

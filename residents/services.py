@@ -18,15 +18,16 @@ from django.utils import timezone
 from audit import log as audit
 from buildings.models import Room
 from gis_core.db import prepared_cursor
+from gis_core.errors import DomainError
 from residents import crypto
 from residents.models import Person, Tenancy
 from tiles.invalidation import invalidate_buildings
 
 
-class TenancyError(Exception):
+class TenancyError(DomainError):
     """A check-in or check-out that cannot be done; `status` is the HTTP status that fits."""
 
-    status = 409
+    status, code = 409, "tenancy_refused"
 
 
 class RoomFull(TenancyError):
@@ -42,11 +43,11 @@ class AlreadyLivesElsewhere(TenancyError):
 
 
 class NotLivingHere(TenancyError):
-    status = 404
+    status, code = 404, "not_living_here"
 
 
 class NoSuchRoom(TenancyError):
-    status = 404
+    status, code = 404, "no_such_room"
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
-"""Tile request errors, each with its HTTP status and a message that says what is allowed."""
+"""Tile request errors, each with its HTTP status and a message that says what is allowed.
 
-from django.http import JsonResponse
+They are DomainErrors: the body is the product's one shape, `{"detail": …}` (gis_core/http_errors.py)."""
+
+from gis_core.errors import DomainError
 
 
-class TileError(Exception):
-    status = 400
+class TileError(DomainError):
+    status, code = 400, "bad_tile_request"
 
-    def response(self) -> JsonResponse:
-        return JsonResponse({"error": str(self)}, status=self.status, json_dumps_params={"ensure_ascii": False})
+    def response(self):
+        from gis_core.http_errors import json_response
+
+        return json_response(self)
 
 
 class BadTileAddress(TileError):
@@ -15,12 +19,12 @@ class BadTileAddress(TileError):
 
 
 class ZoomNotServed(TileError):
-    status = 404
+    status, code = 404, "zoom_not_served"
 
 
 class UnknownLayer(TileError):
-    status = 404
+    status, code = 404, "unknown_layer"
 
 
 class LayerForbidden(TileError):
-    status = 403
+    status, code = 403, "layer_forbidden"

@@ -39,7 +39,8 @@ class TileFastPath:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET":
+        method = environ.get("REQUEST_METHOD")
+        if method in ("GET", "HEAD"):
             match = TILE_PATH.match(environ.get("PATH_INFO", ""))
             if match:
                 answer = self._answer(match, environ)
@@ -47,7 +48,7 @@ class TileFastPath:
                     status, headers, body = answer
                     headers.append(("Content-Length", str(len(body))))
                     start_response(STATUS_LINES[status], headers)
-                    return [body]
+                    return [b"" if method == "HEAD" else body]  # HEAD: GET's headers, no body
         return self.app(environ, start_response)
 
     @staticmethod

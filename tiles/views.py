@@ -6,11 +6,11 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from replicas.routing import current
 from tiles import service, style
-from tiles.errors import LayerForbidden, TileError, UnknownLayer
+from tiles.errors import BadTileAddress, LayerForbidden, TileError, UnknownLayer
 from tiles.http import tile_answer
 from tiles.invalidation import COMBINED
 from tiles.layers import LAYERS, MAX_ZOOM, is_public, public_layers
@@ -25,7 +25,7 @@ def _tile_response(request, tile, public: bool = True) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def tile(request, z: int, x: int, y: int):
     """All public layers in one tile."""
     try:
@@ -34,7 +34,7 @@ def tile(request, z: int, x: int, y: int):
         return exc.response()
 
 
-@require_GET
+@require_safe
 def layer_tile(request, layer: str, z: int, x: int, y: int):
     """One layer; staff-only layers (cameras) need a staff login unless made public."""
     try:
@@ -50,11 +50,9 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
 
 
 def malformed(request, rest: str):
-    return JsonResponse(
-        {"error": f"not a tile address: /tiles/{rest}; use /tiles/{{z}}/{{x}}/{{y}}.mvt or "
-                  f"/tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt with whole numbers; layers: {', '.join(LAYERS)}"},
-        status=400, json_dumps_params={"ensure_ascii": False},
-    )
+    return BadTileAddress(f"not a tile address: /tiles/{rest}; use /tiles/{{z}}/{{x}}/{{y}}.mvt or "
+                          f"/tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt with whole numbers; layers: {', '.join(LAYERS)}"
+                          ).response()
 
 
 def _bounds() -> list[float]:
@@ -65,7 +63,7 @@ def _bounds() -> list[float]:
     return [round(v, 6) for v in row] if row[0] is not None else [-180.0, -85.0511, 180.0, 85.0511]
 
 
-@require_GET
+@require_safe
 def tilejson(request):
     layers = public_layers()
     bounds = _bounds()
@@ -90,13 +88,13 @@ def tilejson(request):
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def style_json(request):
     return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson"))),
                         json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def map_page(request):
     """A full-screen map of the communities from our own tiles and style."""
     return render(request, "tiles/map.html")

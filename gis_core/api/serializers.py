@@ -35,7 +35,7 @@ class CommunitySerializer(GeoFeatureModelSerializer):
 
 
 class GridSerializer(GeoFeatureModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     area_m2 = serializers.FloatField(read_only=True)
 
     class Meta:

@@ -207,5 +207,5 @@ def test_a_failure_inside_the_fast_path_is_a_503_the_agent_retries(scene, monkey
     body = payload(record(1))
     status, _, out = wsgi_post(ReadingFastPath(Django()), PATH, body,
                                signing.sign(kiosk.code, secret, "POST", PATH, body))
-    assert status.startswith("503") and int(status[:3]) in RETRYABLE and "again" in json.loads(out)["detail"]
+    assert status.startswith("503") and int(status[:3]) in RETRYABLE and "重试" in json.loads(out)["detail"]
     assert not Tenancy.objects.exists()

@@ -220,7 +220,7 @@ def test_http_tilesets_content_etag_and_caching(village, client: Client):
     community = village["community"]
     # Not built yet: a clear 503 (and the build is requested), never a blocked request.
     r = client.get("/tiles/3d/tileset.json")
-    assert r.status_code == 503 and "3D" in r.json()["error"] and r["Retry-After"]
+    assert r.status_code == 503 and "3D" in r.json()["detail"] and r["Retry-After"]
     assert TilesetState.objects.get(community=community).dirty_since is not None
     build_community(community)
     root = client.get("/tiles/3d/tileset.json")
@@ -249,7 +249,7 @@ def test_http_tilesets_content_etag_and_caching(village, client: Client):
     for url, status in [("/tiles/3d/999999999999/tileset.json", 404), ("/tiles/3d/nope", 400),
                         (f"/tiles/3d/{community.code}/b-9-9-9.glb", 404), (f"/tiles/3d/{community.code}/x.glb", 400)]:
         r = client.get(url)
-        assert r.status_code == status and r.json()["error"], url
+        assert r.status_code == status and r.json()["detail"], url
 
 
 def test_status_and_room_card(village, client: Client):

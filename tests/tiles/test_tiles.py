@@ -135,7 +135,7 @@ def test_empty_tiles_are_cheap(client, scene):
 def test_bad_tile_addresses_get_clear_errors(client, path, status, message):
     response = client.get(path)
     assert response.status_code == status
-    assert message in response.json()["error"]
+    assert message in response.json()["detail"]
 
 
 def test_camera_layer_is_staff_only_unless_allowed(client, scene, settings):
