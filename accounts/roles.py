@@ -92,3 +92,12 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view):
         return has_role(request.user, *self.roles)
+
+
+def granted(user, role: str) -> bool:
+    """True when `role` was given to this user explicitly (their groups) — being a superuser is not
+    enough. For the one act that shows personal data in the clear (police unmasking): an
+    administrator who must do it grants themselves the role first, which the audit log records."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.groups.filter(name=role).exists()

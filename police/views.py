@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
 
-from accounts.roles import Role, has_role, role_required
+from accounts.roles import Role, granted, role_required
 from audit import log as audit
 from gis_core.models import Grid
 from police import feed
@@ -56,6 +57,7 @@ def _feed_view(view):
     """Police and administrators only; the query parsed (400 with the reason if it is bad) and the
     feed's rows, masked, handed to the view as (request, q, rows, today)."""
 
+    @never_cache  # personal data, even masked: never kept by a browser or proxy
     @require_GET
     @role_required(*POLICE)
     @wraps(view)
@@ -98,12 +100,13 @@ def feed_csv(request, q, rows, today):
     return response
 
 
+@never_cache
 @require_POST
 def unmask(request, person_id: int):
     """One person's name, ID number, address and phone in the clear, for police, with a reason."""
     if not request.user.is_authenticated:
         return JsonResponse({"detail": _("请先登录")}, status=401)
-    if not has_role(request.user, Role.POLICE):
+    if not granted(request.user, Role.POLICE):  # a superuser without the police role may not
         return JsonResponse({"detail": _("只有民警可以查看明文")}, status=403)
     reason = request.POST.get("reason", "").strip()
     if len(reason) < 4:

@@ -6,6 +6,8 @@ rooms inside their scope (residents/scoping.py); responses carry masked identity
 
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -100,6 +102,7 @@ class CheckOut(APIView):
         return Response(_tenancy_out(tenancy))
 
 
+@method_decorator(never_cache, name="dispatch")  # personal data, even masked: never kept by a cache
 class TenancyList(APIView):
     """GET /api/tenancies/: the tenancies the caller may see (residents/scoping.py), masked.
 

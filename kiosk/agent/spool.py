@@ -30,6 +30,9 @@ class Spool:
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
+        # Erased card data is overwritten on disk, not just unlinked from the b-tree (the platform's
+        # SQLite may be built without SQLITE_SECURE_DELETE).
+        self.db.execute("PRAGMA secure_delete=ON")
         self.db.execute(SCHEMA)
 
     def close(self):
@@ -56,6 +59,9 @@ class Spool:
         self.db.execute(
             "UPDATE readings SET state = ?, status = ?, result = ?, payload = NULL, attempts = attempts + 1, "
             "last_error = NULL WHERE reading_id = ?", (state, status, result, reading_id))
+        # The page images in the write-ahead log still hold the card data: fold them into the
+        # (securely overwritten) database file and empty the log.
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def get(self, reading_id: str) -> dict | None:
         cur = self.db.execute("SELECT * FROM readings WHERE reading_id = ?", (reading_id,))
