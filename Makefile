@@ -95,10 +95,10 @@ ifeq ($(PROXY),1)
 	scripts/proxy.sh start $(PORT) 127.0.0.1:$(APP_PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) through nginx (app server on $(APP_PORT); admin login: see var/admin_password)"
 	PORT=$(APP_PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid \
-	  TILES_PROXY_CACHE_DIR=$$(scripts/proxy.sh cache-dir) exec scripts/serve.sh
+	  TILES_PROXY_CACHE_DIR=$$(scripts/proxy.sh cache-dir) exec scripts/supervise.sh scripts/serve.sh
 else
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
-	PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid exec scripts/serve.sh
+	PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid exec scripts/supervise.sh scripts/serve.sh
 endif
 
 run-proxy:
