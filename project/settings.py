@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "model3d",
     "coverage",
     "fixtures",
+    "reports",
 ]
 
 MIDDLEWARE = [
