@@ -163,6 +163,8 @@ class Report(Located):
     phone_sealed = models.BinaryField(_("回访电话（密文）"), null=True, blank=True, editable=False)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices, default=Level.GRID)
+    # When the current level took the report: its deadlines run from here.
+    level_since = models.DateTimeField(_("本层级起始"), default=timezone.now, editable=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("处置人"),
