@@ -283,3 +283,17 @@ class WorkerPosition(models.Model):
     def purge(cls, now=None) -> int:
         now = now or timezone.now()
         return cls.objects.filter(at__lt=now - cls.RETENTION).delete()[0]
+
+
+class ReportTimer(models.Model):
+    """A pending clock event (reports.clock). Rows survive restarts; the worker claims due rows
+    with FOR UPDATE SKIP LOCKED, so several workers never run the same row."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=10)
+    version = models.PositiveIntegerField()
+    due = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due"], condition=Q(done_at__isnull=True), name="reporttimer_pending")]
