@@ -83,6 +83,8 @@ static: venv
 run: demo static
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin login: see var/admin_password)"
 	@mkdir -p var/run var/log
+	@# The reports' response clock runs next to the web server; `make stop` ends both.
+	$(PY) manage.py run_report_clock >>var/log/report_clock.log 2>&1 & echo $$! >var/run/report_clock.pid
 	PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) PID_FILE=var/run/server.pid exec scripts/serve.sh
 
 dev: demo
@@ -115,7 +117,7 @@ bench-cameras: venv db
 	$(PY) bench/cameras.py
 
 stop:
-	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
+	-@for f in var/run/server.pid var/run/gunicorn.pid var/run/report_clock.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
 	@scripts/pg.sh stop
 
 clean-db: stop
