@@ -17,7 +17,9 @@ from django.db import transaction
 from django.db.models import Value
 from django.contrib.gis.db.models import PointField
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from gis_core.errors import Conflict
 from gis_core.spatial import WEB_MERCATOR_SRID, KnnDistance
 from reports.models import Level, Report, ReportEvent, Shift, Stage, WorkerPosition
 
@@ -132,9 +134,7 @@ def escalate(report: Report, stage: str, now: datetime) -> list[Timer]:
 def accept(report: Report, worker) -> list[Timer]:
     report = Report.objects.select_for_update(of=("self",)).select_related("category").get(pk=report.pk)
     if report.assignee_id != worker.pk or report.status != Report.Status.OFFERED:
-        from gis_core.errors import Conflict
-
-        raise Conflict("not offered to you")
+        raise Conflict(_("该上报没有派给你，或已被处理"))
     report.status = Report.Status.ACCEPTED
     report.acknowledged_at = timezone.now()
     _bump(report, ["status", "acknowledged_at"])

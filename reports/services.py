@@ -71,6 +71,12 @@ def create_report(*, category_code: str, location: Point, description: str, phon
             ReportPhoto(report=report, image_sealed=crypto.seal("report_photo", data)) for data in cleaned
         )
         ReportEvent.objects.create(report=report, action="created", status=report.status, level=report.level)
+        if report.grid_id is not None:
+            # Dispatch in the same transaction: a report is never stored without its clock.
+            from reports import clock, dispatch
+
+            report.category = category
+            clock.schedule(dispatch.offer(report))
     return report
 
 
