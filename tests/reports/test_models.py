@@ -87,3 +87,15 @@ def test_admin_pages_render(admin_client, gate, safety):
                 "/admin/reports/category/", f"/admin/reports/category/{safety.pk}/change/",
                 "/admin/reports/report/", f"/admin/reports/report/{r.pk}/change/", "/admin/reports/shift/add/"):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_moving_a_grid_boundary_replaces_the_points(gate, mesh_scene):
+    from tests.factories import mrect
+
+    west, east = mesh_scene["west"], mesh_scene["east"]
+    west.boundary = mrect(0, 0, 50, 200)
+    west.save()
+    east.boundary = mrect(50, 0, 400, 200)
+    east.save()
+    gate.refresh_from_db()
+    assert gate.grid == east
