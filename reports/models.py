@@ -297,3 +297,15 @@ class ReportTimer(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["due"], condition=Q(done_at__isnull=True), name="reporttimer_pending")]
+
+
+class SubmitCounter(models.Model):
+    """Report submissions per client key and window, counted in the database so that every
+    server process shares the limit (reports.ratelimit)."""
+
+    key = models.CharField(max_length=64)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="submitcounter_unique")]

@@ -2,4 +2,7 @@ from django.urls import path
 
 from reports import views
 
-urlpatterns = [path("r/<str:token>/", views.receipt, name="report-receipt")]
+urlpatterns = [
+    path("r/<str:token>/", views.receipt, name="report-receipt"),
+    path("p/<str:token>/submit", views.submit_at_point, name="report-submit-point"),
+]

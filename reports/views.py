@@ -1,9 +1,13 @@
 """The reporter's status page, reached only by the unguessable receipt token."""
 
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
 
-from reports.models import Report
+from gis_core.errors import DomainError
+from reports import ratelimit
+from reports.models import PatrolPoint, Report
+from reports.services import create_report
 
 
 def receipt(request, token: str):
@@ -14,3 +18,22 @@ def receipt(request, token: str):
     events = report.events.values("at", "action", "status", "level")
     return render(request, "reports/receipt.html", {"report": report, "events": events,
                                                     "status_names": dict(Report.Status.choices)})
+
+
+@require_POST
+def submit_at_point(request, token: str):
+    """A report from a patrol point's QR code: the place is the point's. Answers JSON."""
+    point = get_object_or_404(PatrolPoint, qr_token=token, active=True)
+    try:
+        ratelimit.check(request)
+        report = create_report(
+            category_code=request.POST.get("category", ""), location=point.location,
+            description=request.POST.get("description", ""), phone=request.POST.get("phone"),
+            photos=[f.read() for f in request.FILES.getlist("photo")], point=point,
+        )
+    except DomainError as e:
+        response = JsonResponse(e.body(), status=e.status)
+        if "retry_after" in e.fields:
+            response["Retry-After"] = str(e.fields["retry_after"])
+        return response
+    return JsonResponse({"id": report.pk, "receipt": f"/r/{report.receipt_token}/"}, status=201)
