@@ -2,12 +2,14 @@
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gis_core.errors import DomainError
 from reports import ratelimit
 from reports.models import PatrolPoint, Report
-from reports.services import create_report
+from reports.models import Category
+from reports.services import create_report, nearby_open
 
 
 def receipt(request, token: str):
@@ -37,3 +39,17 @@ def submit_at_point(request, token: str):
             response["Retry-After"] = str(e.fields["retry_after"])
         return response
     return JsonResponse({"id": report.pk, "receipt": f"/r/{report.receipt_token}/"}, status=201)
+
+
+def nearby_at_point(request, token: str):
+    """Open reports of the chosen category within 50 m of the point ("is it one of these?").
+    Description, status and age only: nothing about who reported."""
+    point = get_object_or_404(PatrolPoint, qr_token=token, active=True)
+    category = Category.objects.filter(code=request.GET.get("category", ""), active=True).first()
+    if category is None:
+        return JsonResponse({"detail": str(_("未知的问题类别"))}, status=400)
+    rows = nearby_open(category, point.location)[:10]
+    return JsonResponse({"results": [
+        {"id": r.pk, "description": r.description, "status": r.get_status_display(),
+         "created_at": r.created_at.isoformat(), "distance_m": round(r.distance_m)} for r in rows
+    ]})

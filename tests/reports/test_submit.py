@@ -46,3 +46,12 @@ def test_rate_limit_answers_429(client, gate, settings):
     r = post(client, gate, category="safety", description="again")
     assert r.status_code == 429 and r.json()["detail"] and int(r["Retry-After"]) > 0
     assert Report.objects.count() == 2
+
+
+def test_nearby_lists_open_reports_of_the_category_without_reporter_data(client, gate):
+    post(client, gate, category="sanitation", description="垃圾满了", phone="13800138000")
+    post(client, gate, category="safety", description="别的类别")
+    r = client.get(f"/p/{gate.qr_token}/nearby", {"category": "sanitation"})
+    assert [x["description"] for x in r.json()["results"]] == ["垃圾满了"]
+    assert "13800138000" not in r.content.decode()
+    assert client.get(f"/p/{gate.qr_token}/nearby", {"category": "x"}).status_code == 400
