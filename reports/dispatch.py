@@ -140,3 +140,55 @@ def accept(report: Report, worker) -> list[Timer]:
     _bump(report, ["status", "acknowledged_at"])
     _event(report, "accepted", actor=worker)
     return stage_timers(report)
+
+
+# action → (statuses it may follow, new status, timestamp it sets)
+STEPS = {
+    "on_the_way": ((Report.Status.ACCEPTED,), Report.Status.ON_THE_WAY, None),
+    "arrived": ((Report.Status.ACCEPTED, Report.Status.ON_THE_WAY), Report.Status.ON_SITE, "on_site_at"),
+    "resolved": ((Report.Status.ON_SITE,), Report.Status.RESOLVED, "resolved_at"),
+    "unresolvable": ((Report.Status.ACCEPTED, Report.Status.ON_THE_WAY, Report.Status.ON_SITE),
+                     Report.Status.UNRESOLVABLE, None),
+}
+CONFIRM_WINDOW = timedelta(days=3)
+
+
+@transaction.atomic
+def step(report: Report, worker, action: str, *, location=None, reason: str = "") -> list[Timer]:
+    """The assignee moves the report on; `arrived` records the position, `unresolvable` needs a reason."""
+    report = Report.objects.select_for_update(of=("self",)).select_related("category").get(pk=report.pk)
+    allowed, status, stamp = STEPS[action]
+    if report.assignee_id != worker.pk or report.status not in allowed:
+        raise Conflict(_("当前状态不能执行此操作"))
+    if action == "unresolvable" and not reason.strip():
+        from gis_core.errors import BadRequest
+
+        raise BadRequest(_("请说明无法办结的原因"))
+    report.status = status
+    fields = ["status"]
+    if stamp:
+        setattr(report, stamp, timezone.now())
+        fields.append(stamp)
+    _bump(report, fields)
+    _event(report, action, actor=worker, reason=reason, location=location)
+    return stage_timers(report) if report.is_open else []
+
+
+@transaction.atomic
+def reporter_verdict(report: Report, confirm: bool, reason: str = "") -> list[Timer]:
+    """核查: within 3 days of resolution the reporter closes the report or reopens it."""
+    report = Report.objects.select_for_update(of=("self",)).select_related("category", "grid").get(pk=report.pk)
+    if report.status != Report.Status.RESOLVED or timezone.now() > report.resolved_at + CONFIRM_WINDOW:
+        raise Conflict(_("只能在办结后 3 天内确认或重新打开"))
+    if confirm:
+        report.status = Report.Status.CLOSED
+        _bump(report, ["status"])
+        _event(report, "confirmed", reason=reason)
+        return []
+    report.resolved_at = None
+    report.on_site_at = None
+    report.acknowledged_at = None
+    report.level_since = timezone.now()
+    _bump(report, ["resolved_at", "on_site_at", "acknowledged_at", "level_since"])
+    _event(report, "reopened", reason=reason)
+    return offer(report)
