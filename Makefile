@@ -91,6 +91,8 @@ PROXY ?= 0
 APP_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 run: demo static
 	@mkdir -p var/run var/log
+	@# The reports' response clock runs next to the web server; `make stop` ends both.
+	$(PY) manage.py run_report_clock >>var/log/report_clock.log 2>&1 & echo $$! >var/run/report_clock.pid
 ifeq ($(PROXY),1)
 	scripts/proxy.sh start $(PORT) 127.0.0.1:$(APP_PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) through nginx (app server on $(APP_PORT); admin login: see var/admin_password)"
@@ -148,7 +150,7 @@ replicas: db
 	@echo "DATABASE_REPLICA_URLS=$$(scripts/pg.sh replica-urls)"
 
 stop:
-	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
+	-@for f in var/run/server.pid var/run/gunicorn.pid var/run/report_clock.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done
 	-@scripts/proxy.sh stop
 	@scripts/pg.sh stop
 

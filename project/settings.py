@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "coverage",
     "fixtures",
     "replicas",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("qrcodes.urls")),
     path("", include("kiosk.urls")),
     path("", include("kiosk.register_urls")),
+    path("", include("reports.urls")),
     path("", include("police.urls")),
     path("", include("planner.urls")),
     path("", include("accounts.urls")),
