@@ -22,6 +22,14 @@ class ReplicaReadMiddleware:
         token = routing._current.set(None)
         try:
             response = self.get_response(request)
+            alias = getattr(request, "_replica_alias", None)
+            if alias is not None and response.status_code == 503:
+                # A view that answers errors itself (the API's handler: "database unreachable")
+                # never reaches process_exception: the replica failed; ask the primary instead.
+                health.mark_down(alias)
+                request._replica_alias = None
+                routing._current.set(None)
+                response = self.get_response(request)
         finally:
             routing._current.reset(token)
         if request.method not in SAFE and response.status_code < 400 and settings.REPLICA_ALIASES:
