@@ -40,23 +40,35 @@ class StaffProfile(models.Model):
         self.pin_hash = make_password(pin)
 
     def check_pin(self, pin: str) -> bool:
-        """True for the right PIN. Five wrong PINs in a row lock PIN sign-in for 15 minutes
-        (counted in the database, so every server process sees it)."""
-        from datetime import timedelta
-
+        """True for the right PIN. At most five guesses per 15 minutes, however many arrive at
+        once: each guess first claims a slot in one UPDATE (the row lock orders concurrent guesses;
+        the fifth claim locks PIN sign-in), and only a guess that got a slot is checked. The right
+        PIN clears the count. Counted in the database, so every server process sees it."""
         from django.contrib.auth.hashers import check_password
-        from django.utils import timezone
+        from django.db import connection
 
-        now = timezone.now()
-        if not self.pin_hash or (self.pin_locked_until and self.pin_locked_until > now):
+        if not self.pin_hash:
             return False
+        table = connection.ops.quote_name(self._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""UPDATE {table} SET
+                      pin_failures = CASE WHEN pin_locked_until IS NOT NULL THEN 1 ELSE pin_failures + 1 END,
+                      pin_locked_until = CASE
+                          WHEN (CASE WHEN pin_locked_until IS NOT NULL THEN 1 ELSE pin_failures + 1 END) >= %(max)s
+                          THEN now() + make_interval(mins => %(minutes)s) END
+                    WHERE id = %(id)s AND (pin_locked_until IS NULL OR pin_locked_until <= now())
+                    RETURNING pin_failures, pin_locked_until""",
+                {"id": self.pk, "max": self.PIN_MAX_FAILURES, "minutes": self.PIN_LOCK_MINUTES})
+            claimed = cur.fetchone()
+        if claimed is None:  # locked: this guess is not even checked
+            self.refresh_from_db(fields=["pin_failures", "pin_locked_until"])
+            return False
+        self.pin_failures, self.pin_locked_until = claimed
         if check_password(pin, self.pin_hash):
             type(self).objects.filter(pk=self.pk).update(pin_failures=0, pin_locked_until=None)
+            self.pin_failures, self.pin_locked_until = 0, None
             return True
-        failures = self.pin_failures + 1
-        locked = now + timedelta(minutes=self.PIN_LOCK_MINUTES) if failures >= self.PIN_MAX_FAILURES else None
-        type(self).objects.filter(pk=self.pk).update(pin_failures=0 if locked else failures, pin_locked_until=locked)
-        self.pin_failures, self.pin_locked_until = (0 if locked else failures), locked
         return False
 
     @property

@@ -204,6 +204,9 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 
 REST_FRAMEWORK = {
+    # Browsers sign in with a session; no documented client uses HTTP Basic (the kiosk agents sign
+    # with HMAC), and Basic would let anyone guess passwords at the API without any page's limits.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
