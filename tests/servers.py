@@ -58,7 +58,11 @@ def serve(transactional_db, tmp_path):
     yield start
     for proc in procs:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a server stuck in shutdown must not outlive the test
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
 
 def fetch(url, data=None, **headers):

@@ -33,7 +33,7 @@ def pooler(django_db_setup):
     subprocess.run([str(ROOT / "scripts/pooler.sh"), "stop"], env=env)
 
 
-def test_the_server_runs_through_pgbouncer_in_transaction_mode(serve, scene, pooler):
+def test_the_server_runs_through_pgbouncer_in_transaction_mode(pooler, serve, scene):  # (the server stops before the pooler)
     base, log = serve(DATABASE_URL=f"postgis://gis@127.0.0.1:{pooler}/{connection.settings_dict['NAME']}",
                       DATABASE_POOLER="transaction", WORKERS="2", THREADS="8")
     paths = [url_at(20 + 7 * i, 40 + 3 * (i % 5), z=14 + i % 5) for i in range(40)]
