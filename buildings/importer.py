@@ -51,10 +51,9 @@ from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
 from buildings.models import Building
-from gis_core.assign import assign_points
+from gis_core import changes
 from gis_core.models import Community
 from gis_core.spatial import STORAGE_SRID, gauss_kruger_epsg
-from tiles.invalidation import invalidate_geometries, layers_fed_by
 
 MIN_AREA_M2 = 2.0
 MAX_FLOORS = 200  # Building.floors validator
@@ -755,10 +754,9 @@ _UPDATED_FIELDS = ["footprint", "floors", "height_m", "address", "community", "u
 
 
 def _write(candidates: list[_Candidate], source: str, options: ImportOptions) -> None:
-    """Create and update in bulk, then place new and moved buildings in their grid with one UPDATE.
-
-    Building.save() would look up the community and run the grid UPDATE once per row; here the
-    community comes from _locate() and assign_points() places every row in one statement.
+    """Create and update in bulk, then report them to the change pipeline once (gis_core/changes.py):
+    new and moved buildings are placed in their grid with one UPDATE and their rooms laid out again,
+    and tiles, camera views and 3D follow, exactly as after Building.save() — but set-based.
     """
     existing = {
         b.source_id: b
@@ -797,10 +795,8 @@ def _write(candidates: list[_Candidate], source: str, options: ImportOptions) ->
     created = _assign_codes(new)
     Building.objects.bulk_create(created, batch_size=BATCH_SIZE)
     Building.objects.bulk_update(changed, _UPDATED_FIELDS, batch_size=BATCH_SIZE)
-    assign_points(Building, [b.pk for b in created] + moved, set_community=True)
-    # Bulk writes fire no signals: tell the tile cache which areas changed (old and new places).
-    invalidate_geometries(left + [b.footprint for b in created + changed],
-                          layers_fed_by("buildings.Building"), geometry_changed=bool(created or moved))
+    changes.geometry_changed(Building, [b.pk for b in created] + moved, dict(zip(moved, left)))
+    changes.attributes_changed(Building, {b.pk for b in changed} - set(moved), _UPDATED_FIELDS)
 
 
 def _assign_codes(new: list[tuple[_Candidate, Building]]) -> list[Building]:

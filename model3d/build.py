@@ -29,7 +29,7 @@ import shapely
 from django.db import connection, transaction
 from django.utils import timezone
 
-from buildings.layout import layout_rooms
+from buildings.layout import layout_in
 from gis_core.models import Community
 from model3d.frame import EnuFrame
 from model3d.glb import Column, TileMesh
@@ -157,7 +157,7 @@ def _load(building_ids: list[int]):
     for b in buildings.values():  # rooms without any outline yet: the same strip layout, on the fly
         missing = [(r[0], r[1], r[2]) for r in b["rooms"] if r[3] is None]
         if missing:
-            shapes = layout_rooms(b["footprint"], missing, lat=b["footprint"].centroid.y)
+            shapes = layout_in(b["footprint"], missing)
             for r in b["rooms"]:
                 if r[3] is None:
                     r[3] = shapes.get(r[0])

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from audit import log as audit
 from buildings.models import Room
+from gis_core.changes import attributes_changed
 from gis_core.db import prepared_cursor
 from gis_core.errors import DomainError
 from residents import crypto
 from residents.models import Person, Tenancy
-from tiles.invalidation import invalidate_buildings
 
 
 class TenancyError(DomainError):
@@ -174,7 +174,7 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
         cur.execute(_WRITE, values)
         tenancy_id, person_id = cur.fetchone()
     if room.status != Room.Status.LET:
-        invalidate_buildings([room.building_id])
+        attributes_changed(Room, [room.pk], fields={"status"})
     row = [tenancy_id, room_id, start, via, now, actor["actor_id"], getattr(kiosk, "pk", None)]
     return _tenancy(row, person_id, name_masked, id_masked), True
 
@@ -209,5 +209,5 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
                  room_id=room.pk, end_date=tenancy.end_date.isoformat())
     if not open_here.exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
-        invalidate_buildings([room.building_id])
+        attributes_changed(Room, [room.pk], fields={"status"})
     return tenancy
