@@ -8,7 +8,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.contrib.gis.db.models.functions import Transform
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +69,11 @@ class Landlord(models.Model):
         self.consent_at = when or timezone.now()
 
 
+_EFFECTIVE_HEIGHT = Coalesce(
+    "height_m", ExpressionWrapper(F("floors") * F("floor_height_m"), output_field=models.FloatField()),
+    output_field=models.FloatField())
+
+
 class BuildingQuerySet(models.QuerySet):
     def in_grid(self, grid: Grid):
         """Buildings in a grid, or in a mesh when given one."""
@@ -102,6 +107,14 @@ class Building(Tracked):
     floors = models.PositiveSmallIntegerField(_("地上层数"), validators=[MinValueValidator(1), MaxValueValidator(200)])
     floor_height_m = models.FloatField(_("层高 (m)"), default=3.0, validators=[MinValueValidator(2), MaxValueValidator(10)])
     height_m = models.FloatField(_("高度 (m)"), null=True, blank=True, help_text=_("缺省为层数×层高"))
+    # The height everything draws — tiles, 3D, the API — and the height of one storey within it: the
+    # surveyed height, else storeys × storey height. Kept by PostgreSQL, so SQL and Python read the
+    # one definition (an instance changed in memory reads them again after save()).
+    effective_height_m = models.GeneratedField(
+        expression=_EFFECTIVE_HEIGHT, output_field=models.FloatField(), db_persist=True, editable=False)
+    storey_height_m = models.GeneratedField(
+        expression=ExpressionWrapper(_EFFECTIVE_HEIGHT / F("floors"), output_field=models.FloatField()),
+        output_field=models.FloatField(), db_persist=True, editable=False)
     landlord = models.ForeignKey(
         Landlord, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings", verbose_name=_("房东")
     )
@@ -134,10 +147,6 @@ class Building(Tracked):
 
     def __str__(self):
         return f"{self.code} {self.address}".strip()
-
-    @property
-    def effective_height_m(self) -> float:
-        return self.height_m or self.floors * self.floor_height_m
 
     def save(self, *args, **kwargs):
         """Community, grid, mesh and the rooms' layout follow the footprint (gis_core/changes.py)."""

@@ -20,6 +20,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from gis_core.rules import current_grid_sql
+from gis_core.spatial import PointOnSurface
 
 # Models whose grid is derived from their location (app_label.Model): re-placed when a boundary moves.
 LOCATED_MODELS = ("buildings.Building", "gis_core.Camera", "kiosk.Kiosk", "reports.PatrolPoint")
@@ -40,6 +41,23 @@ def anchor_column(model) -> str:
         if geometry in names:
             return anchor
     raise TypeError(f"{model.__name__} has no footprint or location to place in a grid")
+
+
+def communities_at(ewkbs: list[bytes]) -> list[int | None]:
+    """The community each geometry (EWKB; one not stored, or no longer) would be placed in, in order:
+    the one covering its anchor — ST_PointOnSurface, as the stored `anchor` column — the first by
+    code where boundaries overlap; None outside every community. One statement for any number."""
+    from gis_core.models import Community
+
+    query = sql.SQL(
+        "SELECT (SELECT c.id FROM {communities} c WHERE ST_Covers(c.boundary, {anchor}(f.geom))"
+        " ORDER BY c.code LIMIT 1)"
+        " FROM unnest(%s::bytea[]) WITH ORDINALITY AS u(g, n)"
+        " CROSS JOIN LATERAL (SELECT ST_GeomFromEWKB(u.g) AS geom) f ORDER BY u.n"
+    ).format(communities=sql.Identifier(Community._meta.db_table), anchor=sql.SQL(PointOnSurface.function))
+    with connection.cursor() as cur:
+        cur.execute(query.as_string(cur.connection), [list(ewkbs)])
+        return [row[0] for row in cur.fetchall()]
 
 
 def _update(model, where: sql.Composable, params: list, *, set_community: bool) -> set[int]:

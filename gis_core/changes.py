@@ -51,7 +51,7 @@ from django.dispatch import Signal
 from psycopg import sql
 
 from gis_core import assign
-from gis_core.spatial import WEB_MERCATOR_SRID, PointOnSurface
+from gis_core.spatial import WEB_MERCATOR_SRID
 
 Box = tuple[float, float, float, float]  # minx, miny, maxx, maxy in EPSG:3857
 
@@ -109,7 +109,7 @@ def geometry_changed(model, ids: Iterable[int], old_geometries: Mapping[int, GEO
     boxes, communities, new = _state(model, ids, geometry=True)
     boxes += [b for b in map(box_of, old.values()) if b]
     if old and label in COMMUNITY_FROM_LOCATION:
-        communities |= _communities_at(old.values())
+        communities |= set(assign.communities_at([bytes(g.ewkb) for g in old.values()])) - {None}
     change = Change(label, ids, moved=True, boxes=tuple(boxes), communities=frozenset(communities), old=old, new=new)
     _deliver(model, change)
     if label in BOUNDARIES:
@@ -263,19 +263,6 @@ def _state(model, ids, *, geometry: bool) -> tuple[list[Box], set[int], dict[int
 
 def _community_of(model, rows: Mapping[int, GEOSGeometry]) -> dict[int, int]:
     return dict(model._base_manager.filter(pk__in=list(rows)).values_list("pk", "community_id"))
-
-
-# The community a geometry lay in, by the same anchor that places rows (buildings.Building.anchor).
-_COMMUNITIES_AT = sql.SQL(
-    "SELECT DISTINCT c.id FROM unnest(%s::bytea[]) AS u(g)"
-    " JOIN gis_core_community c ON ST_Covers(c.boundary, {anchor}(ST_GeomFromEWKB(u.g)))"
-).format(anchor=sql.SQL(PointOnSurface.function))
-
-
-def _communities_at(geoms: Iterable[GEOSGeometry]) -> set[int]:
-    with connection.cursor() as cur:
-        cur.execute(_COMMUNITIES_AT.as_string(cur.connection), [[bytes(g.ewkb) for g in geoms]])
-        return {row[0] for row in cur.fetchall()}
 
 
 def _replace_swept(new: Mapping[int, GEOSGeometry], old: Mapping[int, GEOSGeometry],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
+from django.db.models.functions import ATan, Coalesce, Degrees
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -191,6 +190,12 @@ class Camera(Tracked):
                                  validators=[MinValueValidator(1), MaxValueValidator(360)])
     focal_length_mm = models.FloatField(_("焦距 (mm)"), null=True, blank=True, validators=[MinValueValidator(0.5)])
     sensor_width_mm = models.FloatField(_("靶面宽度 (mm)"), null=True, blank=True, validators=[MinValueValidator(0.5)])
+    # HFOV as given, else from the lens: 2·atan(s_w / 2f). Kept by PostgreSQL: views, tiles and the
+    # API read the one definition (an instance changed in memory reads it again after save()).
+    effective_hfov_deg = models.GeneratedField(
+        expression=Coalesce("hfov_deg", Degrees(2 * ATan(F("sensor_width_mm") / (2 * F("focal_length_mm")))),
+                            output_field=models.FloatField()),
+        output_field=models.FloatField(), db_persist=True, editable=False)
     resolution_h = models.PositiveIntegerField(_("水平像素"), default=1920)
     resolution_v = models.PositiveIntegerField(_("垂直像素"), default=1080)
     range_m = models.FloatField(_("最大距离 (m)"), null=True, blank=True, validators=[MinValueValidator(1)])
@@ -224,13 +229,6 @@ class Camera(Tracked):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
-
-    @property
-    def effective_hfov_deg(self) -> float:
-        """HFOV = 2·atan(s_w / 2f) when only the lens is known."""
-        if self.hfov_deg:
-            return self.hfov_deg
-        return math.degrees(2 * math.atan(self.sensor_width_mm / (2 * self.focal_length_mm)))
 
     @property
     def is_ptz(self) -> bool:

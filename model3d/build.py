@@ -74,11 +74,10 @@ def _digests(community_id: int) -> list[tuple[int, float, float, str]]:
     with connection.cursor() as cur:
         cur.execute(
             """
-            SELECT b.id, ST_X(p.geom), ST_Y(p.geom),
+            SELECT b.id, ST_X(b.anchor), ST_Y(b.anchor),
                    md5(concat_ws('|', b.code, b.floors, b.floor_height_m, b.height_m,
                                  md5(ST_AsBinary(b.footprint)), rooms.digest))
               FROM buildings_building b
-              CROSS JOIN LATERAL ST_PointOnSurface(b.footprint) AS p(geom)
               LEFT JOIN LATERAL (
                     SELECT md5(string_agg(concat_ws(',', r.id, r.floor, r.number,
                                                     md5(ST_AsBinary(coalesce(r.footprint, r.layout)))),
@@ -144,10 +143,10 @@ def _load(building_ids: list[int]):
     """Buildings and rooms of these ids, geometry as shapely in lon/lat."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, code, floors, floor_height_m, height_m, ST_AsBinary(footprint)"
+            "SELECT id, code, floors, storey_height_m, effective_height_m, ST_AsBinary(footprint)"
             " FROM buildings_building WHERE id = ANY(%s)", [building_ids])
-        buildings = {r[0]: {"code": r[1], "floors": r[2], "storey": (r[4] or r[2] * r[3]) / r[2],
-                            "height": r[4] or r[2] * r[3], "footprint": shapely.from_wkb(bytes(r[5])), "rooms": []}
+        buildings = {r[0]: {"code": r[1], "floors": r[2], "storey": r[3], "height": r[4],
+                            "footprint": shapely.from_wkb(bytes(r[5])), "rooms": []}
                      for r in cur.fetchall()}
         cur.execute(
             "SELECT id, building_id, floor, number, ST_AsBinary(coalesce(footprint, layout))"

@@ -108,7 +108,7 @@ _PLACEMENTS_SQL = """
 WITH parts AS (SELECT d.geom FROM ST_Dump(ST_GeomFromEWKB(%(area)s)) d)
 SELECT DISTINCT b.id, b.code, b.grid_id, b.mesh_id
 FROM buildings_building b JOIN parts p ON b.footprint_3857 && ST_Transform(ST_Envelope(p.geom), 3857)
-WHERE b.community_id = %(community)s AND ST_Intersects(ST_PointOnSurface(b.footprint), p.geom)
+WHERE b.community_id = %(community)s AND ST_Intersects(b.anchor, p.geom)
 """
 
 
