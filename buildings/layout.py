@@ -128,3 +128,10 @@ def footprints_moved(sender, change, **kwargs) -> None:
     moved = change.ids & set(change.old)
     relayout(moved)
     relayout(change.ids - moved, unless_laid_out=True)
+
+
+def rooms_redrawn(sender, change, **kwargs) -> None:
+    """gis_core/changes.py, inside the transaction: rooms added, renumbered, moved to another floor
+    or building, or removed — their buildings' rooms are laid out again (by number, per floor)."""
+    if change.moved or change.removed:
+        relayout(change.within)

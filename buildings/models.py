@@ -205,7 +205,7 @@ class RoomQuerySet(models.QuerySet):
         return n
 
 
-class Room(Tracked):
+class Room(models.Model):
     class Status(models.TextChoices):
         VACANT = "vacant", _("空置")
         LET = "let", _("已出租")
@@ -268,32 +268,25 @@ class Room(Tracked):
         return f"{self.building.code} {self.floor}F-{self.number}"
 
     def save(self, *args, **kwargs):
-        """A new room, or one renumbered or moved to another floor, re-lays out its building; the
-        change is reported (gis_core/changes.py), for a room moved to another building to that
-        building too."""
-        from buildings.layout import relayout
-        from gis_core.changes import attributes_changed
+        """Reported to the change pipeline (gis_core/changes.py): a new room, or one renumbered or
+        moved to another floor or building, is drawn anew — its building's rooms are laid out again
+        (buildings/layout.py) —, any other save by the fields it wrote. (A room is drawn within its
+        building, so it is no Tracked model: where it lies never comes from a geometry of its own.)"""
+        from gis_core import changes
 
         before = None if self._state.adding else Room.objects.filter(pk=self.pk).values_list(
             "building_id", "floor", "number").first()
-        relaid = before != (self.building_id, self.floor, self.number)
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The derived layout belongs to relayout(): never write back a stale in-memory copy.
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
                                        if not f.primary_key and not f.generated and f.name not in ("layout", "community")]
         super().save(*args, **kwargs)
-        if relaid:
-            relayout([self.building_id])
-        if before is not None and before[0] != self.building_id:
-            attributes_changed(Building, [before[0]], fields={"rooms"})
-
-    def delete(self, *args, **kwargs):
-        from buildings.layout import relayout
-
-        building_id = self.building_id
-        result = super().delete(*args, **kwargs)
-        relayout([building_id])
-        return result
+        if before == (self.building_id, self.floor, self.number):
+            changes.attributes_changed(Room, [self.pk], kwargs.get("update_fields"))
+            return
+        changes.geometry_changed(Room, [self.pk])
+        if before is not None and before[0] != self.building_id:  # the building it left shows one room less
+            changes.attributes_changed(Building, [before[0]], fields={"rooms"})
 
     def clean(self):
         from django.core.exceptions import ValidationError

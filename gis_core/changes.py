@@ -70,10 +70,9 @@ TRACKED: dict[str, str] = {
     "buildings.Building": "footprint",
     "buildings.Room": "building",
 }
-# Models whose community, too, follows the geometry (a camera's or kiosk's is chosen by hand).
-COMMUNITY_FROM_LOCATION = frozenset({"buildings.Building", "reports.PatrolPoint", "reports.Report"})
-# Models with a boundary: moving one re-places what lies in the area it swept.
-BOUNDARIES = frozenset({"gis_core.Grid"})
+# Models with a boundary: moving one re-places what lies in the area it swept (a grid: within its
+# community; a community: wherever, with the community of what derives it).
+BOUNDARIES = frozenset({"gis_core.Grid", "gis_core.Community"})
 # The derived links a re-placement writes (Change.fields of the rows a boundary edit re-placed).
 MEMBERSHIP = frozenset({"community", "grid", "mesh"})
 
@@ -89,6 +88,7 @@ class Change:
     fields: frozenset[str] | None = None    # attributes written in place (None: any, or moved)
     boxes: tuple[Box, ...] = ()             # EPSG:3857 boxes of the old and new places (a room: its building's)
     communities: frozenset[int] = frozenset()  # the communities the rows lay in before and lie in now
+    within: frozenset[int] = frozenset()    # the rows they are drawn within (rooms: their buildings)
     old: Mapping[int, GEOSGeometry] = field(default_factory=dict)  # previous geometry of moved/removed rows
     new: Mapping[int, GEOSGeometry] = field(default_factory=dict)  # current geometry of moved rows
 
@@ -105,24 +105,25 @@ def geometry_changed(model, ids: Iterable[int], old_geometries: Mapping[int, GEO
     ids = frozenset(i for i in ids if i is not None)
     old = {k: v for k, v in (old_geometries or {}).items() if v is not None}
     if _has(model, "grid"):
-        assign.assign_points(model, ids, set_community=label in COMMUNITY_FROM_LOCATION)
-    boxes, communities, new = _state(model, ids, geometry=True)
+        assign.assign_points(model, ids, set_community=label in assign.COMMUNITY_FROM_LOCATION)
+    boxes, communities, new, within = _state(model, ids, geometry=True)
     boxes += [b for b in map(box_of, old.values()) if b]
-    if old and label in COMMUNITY_FROM_LOCATION:
+    if old and label in assign.COMMUNITY_FROM_LOCATION:
         communities |= set(assign.communities_at([bytes(g.ewkb) for g in old.values()])) - {None}
-    change = Change(label, ids, moved=True, boxes=tuple(boxes), communities=frozenset(communities), old=old, new=new)
+    change = Change(label, ids, moved=True, boxes=tuple(boxes), communities=frozenset(communities),
+                    within=frozenset(within), old=old, new=new)
     _deliver(model, change)
     if label in BOUNDARIES:
-        _replace_swept(new, old, communities_of=_community_of(model, new))
+        _replace_swept(model, new, old)
     return change
 
 
 def attributes_changed(model, ids: Iterable[int], fields: Iterable[str] | None = None) -> Change:
     """Rows updated in place, their geometry untouched: deliver."""
     ids = frozenset(i for i in ids if i is not None)
-    boxes, communities, _ = _state(model, ids, geometry=False)
+    boxes, communities, _, within = _state(model, ids, geometry=False)
     change = Change(model._meta.label, ids, moved=False, fields=None if fields is None else frozenset(fields),
-                    boxes=tuple(boxes), communities=frozenset(communities))
+                    boxes=tuple(boxes), communities=frozenset(communities), within=frozenset(within))
     _deliver(model, change)
     return change
 
@@ -134,8 +135,10 @@ def removed(model, instances: Iterable) -> Change:
     via = model._meta.get_field(TRACKED[label])
     ids = frozenset(i.pk for i in instances)
     if via.is_relation:  # drawn within another row: that row's place (gone too when deleted with it)
-        boxes, communities, _ = _state(via.related_model, {getattr(i, via.attname) for i in instances}, geometry=False)
-        change = Change(label, ids, moved=False, removed=True, boxes=tuple(boxes), communities=frozenset(communities))
+        parents = {getattr(i, via.attname) for i in instances}
+        boxes, communities, _, _ = _state(via.related_model, parents, geometry=False)
+        change = Change(label, ids, moved=False, removed=True, boxes=tuple(boxes), communities=frozenset(communities),
+                        within=frozenset(parents))
     else:
         old = {i.pk: getattr(i, via.name) for i in instances if getattr(i, via.name) is not None}
         communities = {i.pk for i in instances} if label == "gis_core.Community" else {
@@ -144,7 +147,7 @@ def removed(model, instances: Iterable) -> Change:
                         communities=frozenset(communities), old=old)
     _deliver(model, change)
     if label in BOUNDARIES:
-        _replace_swept({}, change.old, communities_of={i.pk: i.community_id for i in instances})
+        _replace_swept(model, {}, change.old, {i.pk: getattr(i, "community_id", None) for i in instances})
     return change
 
 
@@ -156,7 +159,8 @@ def old_geometries(model, ids: Iterable[int]) -> dict[int, GEOSGeometry]:
 
 @contextmanager
 def saving(instance, update_fields: Iterable[str] | None = None):
-    """Around a model's save(): the old geometry is read once before, the change reported after.
+    """Around the save() of a model placed by its own geometry: the old geometry is read once
+    before, the change reported after.
 
     A row that was added or whose geometry differs reports geometry_changed (and the instance gets
     its re-derived community/grid/mesh); any other save reports attributes_changed."""
@@ -164,7 +168,7 @@ def saving(instance, update_fields: Iterable[str] | None = None):
     name = TRACKED[model._meta.label]
     fields = None if update_fields is None else set(update_fields)
     adding = instance._state.adding or instance.pk is None
-    writes_geometry = fields is None or name in fields or f"{name}_id" in fields
+    writes_geometry = fields is None or name in fields
     old = None
     if not adding and writes_geometry:
         old = old_geometries(model, [instance.pk]).get(instance.pk)
@@ -176,14 +180,11 @@ def saving(instance, update_fields: Iterable[str] | None = None):
         for f in model._meta.concrete_fields:
             if f.generated:
                 instance.__dict__.pop(f.attname, None)
-    if model._meta.get_field(name).is_relation:  # a room: where it is drawn follows its building
-        attributes_changed(model, [instance.pk], fields)
-        return
     new = getattr(instance, name)
     if adding or (writes_geometry and (old is None or not old.equals_exact(new, tolerance=0))):
         geometry_changed(model, [instance.pk], {} if old is None else {instance.pk: old})
         derived = [f for f in ("grid", "mesh") if _has(model, f)]
-        if derived and model._meta.label in COMMUNITY_FROM_LOCATION:
+        if derived and model._meta.label in assign.COMMUNITY_FROM_LOCATION:
             derived.append("community")
         if derived:
             instance.refresh_from_db(fields=derived)
@@ -228,15 +229,16 @@ def box_of(geom) -> Box | None:
     return (minx, miny, maxx, maxy)
 
 
-def _state(model, ids, *, geometry: bool) -> tuple[list[Box], set[int], dict[int, GEOSGeometry]]:
-    """Boxes (EPSG:3857), communities and (when asked) geometries of these rows as they are now, in
-    one query; for a room, of its building."""
+def _state(model, ids, *, geometry: bool) -> tuple[list[Box], set[int], dict[int, GEOSGeometry], set[int]]:
+    """Boxes (EPSG:3857), communities, (when asked) geometries of these rows as they are now, and
+    for rows drawn within others (rooms) those others' ids — in one query."""
     ids = sorted(i for i in ids if i is not None)
     if not ids:
-        return [], set(), {}
+        return [], set(), {}, set()
     where = sql.SQL("t.id = ANY(%s)")
     via = model._meta.get_field(TRACKED[model._meta.label])
-    if via.is_relation:  # drawn within another row (a room: its building)
+    within = via.is_relation
+    if within:  # drawn within another row (a room: its building): that row's place
         where = sql.SQL("t.id IN (SELECT {fk} FROM {child} WHERE id = ANY(%s))").format(
             fk=sql.Identifier(via.column), child=sql.Identifier(model._meta.db_table))
         model, geometry = via.related_model, False
@@ -248,35 +250,37 @@ def _state(model, ids, *, geometry: bool) -> tuple[list[Box], set[int], dict[int
     ).format(community=sql.Identifier("id" if model._meta.label == "gis_core.Community" else "community_id"),
              m=m, table=sql.Identifier(model._meta.db_table), where=where,
              geom=sql.SQL(", ST_AsEWKB(t.{})").format(sql.Identifier(via.column)) if geometry else sql.SQL(""))
-    boxes, communities, geoms = [], set(), {}
+    boxes, communities, geoms, parents = [], set(), {}, set()
     with connection.cursor() as cur:
         cur.execute(query.as_string(cur.connection), [ids])
         for row in cur.fetchall():
+            if within:
+                parents.add(row[0])
             if row[1] is not None:
                 communities.add(row[1])
             if row[2] is not None:
                 boxes.append(tuple(row[2:6]))
             if geometry and row[6] is not None:
                 geoms[row[0]] = GEOSGeometry(memoryview(row[6]))
-    return boxes, communities, geoms
+    return boxes, communities, geoms, parents
 
 
-def _community_of(model, rows: Mapping[int, GEOSGeometry]) -> dict[int, int]:
-    return dict(model._base_manager.filter(pk__in=list(rows)).values_list("pk", "community_id"))
-
-
-def _replace_swept(new: Mapping[int, GEOSGeometry], old: Mapping[int, GEOSGeometry],
-                   communities_of: Mapping[int, int]) -> None:
-    """Re-place what lies where boundaries were drawn, moved or removed (old XOR new), per community,
-    and report the re-placed rows (their membership changed, nothing else)."""
-    swept: dict[int, GEOSGeometry] = {}
+def _replace_swept(model, new: Mapping[int, GEOSGeometry], old: Mapping[int, GEOSGeometry],
+                   community_of: Mapping[int, int | None] | None = None) -> None:
+    """Re-place what lies where boundaries were drawn, moved or removed (old XOR new) — for a grid
+    within its community, for a community anywhere — and report the re-placed rows (their
+    membership changed, nothing else)."""
+    grid = model._meta.label == "gis_core.Grid"
+    if grid and community_of is None:
+        community_of = dict(model._base_manager.filter(pk__in=list(new)).values_list("pk", "community_id"))
+    swept: dict[int | None, GEOSGeometry] = {}
     for pk in set(new) | set(old):
         a, b = old.get(pk), new.get(pk)
         area = b if a is None else a if b is None else a.sym_difference(b)
-        if area is None or area.empty or communities_of.get(pk) is None:
+        key = community_of.get(pk) if grid else None
+        if area is None or area.empty or (grid and key is None):
             continue
-        c = communities_of[pk]
-        swept[c] = area if c not in swept else swept[c].union(area)
+        swept[key] = area if key not in swept else swept[key].union(area)
     replaced: dict[str, set[int]] = defaultdict(set)
     for community_id, area in swept.items():
         for label, ids in assign.reassign_area(area, community_id).items():

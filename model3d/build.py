@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np

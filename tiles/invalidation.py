@@ -94,7 +94,7 @@ def located_changed(sender, change, **kwargs) -> None:
         boxes = merge_boxes(boxes)
     if layers and boxes:
         cache.invalidate(keys_for(boxes, layers))
-    if change.moved:
+    if change.moved and not change.within:  # (rows drawn within others never change where data lies)
         extent.forget()
 
 

@@ -199,3 +199,49 @@ def _imports(path: Path) -> set[str]:
 def test_dependencies_run_one_way(module):
     """Writers report to the pipeline; they never reach up into the apps that listen to it."""
     assert not _imports(ROOT / module) & {"tiles", "coverage", "model3d"}, module
+
+
+def test_a_community_boundary_moved_re_places_what_it_swept(two_grids, django_capture_on_commit_callbacks):
+    west, _ = two_grids
+    a = west.community
+    b = make_community(code="530112001002", name="东社区", extent=(400, 0, 800, 200))
+    make_grid(b, 1, (400, 0, 800, 200))
+    there = make_building("B-420", (420, 50, 440, 65))
+    assert there.community_id == b.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        a.boundary = mrect(0, 0, 500, 200)
+        a.save()
+        b.boundary = mrect(500, 0, 800, 200)
+        b.save()
+    there.refresh_from_db()
+    assert there.community_id == a.pk and there.grid_id is None  # in no grid of its new community yet
+
+
+def _layouts(building):
+    return {r.number: r.layout for r in Room.objects.filter(building=building)}
+
+
+def test_rooms_added_renumbered_or_removed_are_laid_out_again(building, heard):
+    r1 = make_room(building, 1, "101")
+    whole = _layouts(building)["101"]
+    r2 = make_room(building, 1, "102")  # two strips now
+    assert _layouts(building)["101"].area == pytest.approx(whole.area / 2, rel=1e-6)
+    (change,) = [c for c in _of(heard, "written", "buildings.Room") if c.ids == {r2.pk}]
+    assert change.moved and change.within == {building.pk}
+    r2.number = "100"  # now first in number order: the strips swap
+    r2.save()
+    layouts = _layouts(building)
+    assert layouts["100"].centroid.x < layouts["101"].centroid.x
+    Room.objects.filter(pk=r2.pk).delete()  # a set-based delete too
+    assert _layouts(building)["101"].equals_exact(whole, 1e-12)
+    r1.rent_monthly = 900
+    r1.save(update_fields=["rent_monthly"])
+    assert _of(heard, "written", "buildings.Room")[-1].only({"rent_monthly"})
+
+
+def test_a_bulk_room_load_reports_once_and_gets_laid_out(building):
+    rooms = Room.objects.bulk_create([Room(building=building, floor=1, number=f"10{i}", area_m2=20, rent_monthly=800)
+                                      for i in range(1, 4)])
+    assert all(r.layout is None for r in Room.objects.filter(building=building))
+    changes.geometry_changed(Room, [r.pk for r in rooms])
+    assert not Room.objects.filter(building=building, layout__isnull=True).exists()
