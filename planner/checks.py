@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gis_core.rules import current_grid_sql
+from gis_core.rules import current_grid_sql, living_tenancy_sql
 
 # Tolerances. Boundaries drawn in different places (a survey, the map, an import) never share
 # their lines exactly: a straight edge in lon/lat is not straight in metres, so a vertex placed
@@ -183,10 +183,10 @@ bs AS (SELECT b.id FROM buildings_building b, g
          AND ST_Covers(g.geom, b.anchor)),
 rs AS (SELECT r.id FROM buildings_room r JOIN bs ON r.building_id = bs.id),
 ts AS (SELECT t.room_id FROM residents_tenancy t JOIN rs ON t.room_id = rs.id
-       WHERE t.start_date <= %(today)s AND (t.end_date IS NULL OR t.end_date > %(today)s))
+       WHERE {living_t})
 SELECT (SELECT count(*) FROM bs) AS buildings, (SELECT count(*) FROM rs) AS rooms,
        (SELECT count(DISTINCT room_id) FROM ts) AS households, (SELECT count(*) FROM ts) AS residents
-"""
+""".replace("{living_t}", living_tenancy_sql("t", "%(today)s"))
 
 # Buildings of the community whose membership the proposal changes: placed in the grid now but not
 # inside the new boundary (leaving), or inside it but placed elsewhere (entering). Only buildings in

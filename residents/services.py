@@ -20,6 +20,7 @@ from buildings.models import Room
 from gis_core.changes import attributes_changed
 from gis_core.db import prepared_cursor
 from gis_core.errors import DomainError
+from gis_core.rules import holding_tenancy_sql
 from residents import crypto
 from residents.models import Person, Tenancy
 
@@ -79,10 +80,11 @@ FOR UPDATE OF r"""
 _STATE = """
 SELECT p.id, p.name_masked, p.id_number_masked,
        t.id, t.room_id, t.start_date, t.registered_via, t.registered_at, t.registered_by_id, t.kiosk_id,
-       (SELECT count(*) FROM residents_tenancy WHERE room_id = %(room)s AND end_date IS NULL)
+       (SELECT count(*) FROM residents_tenancy h WHERE h.room_id = %(room)s AND {holding_h})
 FROM (VALUES (1)) AS one
 LEFT JOIN residents_person p ON p.id_number_index = ANY(%(indexes)s)
-LEFT JOIN residents_tenancy t ON t.person_id = p.id AND t.end_date IS NULL"""
+LEFT JOIN residents_tenancy t ON t.person_id = p.id AND {holding_t}""".format(
+    holding_h=holding_tenancy_sql("h"), holding_t=holding_tenancy_sql("t"))
 
 _WRITE = """
 WITH new_person AS (

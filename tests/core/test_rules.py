@@ -65,6 +65,33 @@ def test_tiles_that_depend_on_the_day_are_kept_until_local_midnight():
     assert seconds_to_local_midnight(now) == 30
 
 
+def test_tenancy_rules_orm_and_sql_agree(two_grids):
+    from gis_core.rules import holding_tenancy_sql, living_tenancy_sql
+
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    b = make_building("T-1", (20, 20, 30, 30))
+    spans = {"ended": (today - 30 * day, today - day), "ends_today": (today - 30 * day, today),
+             "ends_tomorrow": (today - 30 * day, today + day), "open": (today - 30 * day, None),
+             "starts_today": (today, None), "starts_tomorrow": (today + day, None)}
+    ids = {}
+    for n, (name, (start, end)) in enumerate(spans.items(), start=1):
+        person = Person.build(name=f"租户{n}", id_number=id_number(n), sex="1")
+        person.save()
+        room = make_room(b, 1, f"1{n:02d}")
+        ids[name] = Tenancy.objects.create(person=person, room=room, start_date=start, end_date=end,
+                                           registered_via="staff").pk
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT t.id FROM residents_tenancy t WHERE {holding_tenancy_sql('t')}")
+        holding = {row[0] for row in cur.fetchall()}
+        cur.execute(f"SELECT t.id FROM residents_tenancy t WHERE {living_tenancy_sql('t', '%(d)s')}", {"d": today})
+        living = {row[0] for row in cur.fetchall()}
+    assert holding == set(Tenancy.objects.occupying().values_list("pk", flat=True)) == {
+        ids["open"], ids["starts_today"], ids["starts_tomorrow"]}
+    assert living == set(Tenancy.objects.active().values_list("pk", flat=True)) == {
+        ids["ends_tomorrow"], ids["open"], ids["starts_today"]}
+
+
 def test_a_tenant_moving_in_tomorrow_already_holds_the_room(two_grids):
     room = make_room(make_building("B-9", (20, 20, 30, 30)), capacity=1)
     tenancy, _ = check_in(room.pk, PersonData(name="明日入住", id_number=id_number(1), sex="2"),
