@@ -201,7 +201,7 @@ class RoomQuerySet(models.QuerySet):
         let_ids, free_ids = list(to_let.values_list("pk", flat=True)), list(to_free.values_list("pk", flat=True))
         n = (to_let.filter(pk__in=let_ids).update(status=Room.Status.LET)
              + to_free.filter(pk__in=free_ids).update(status=Room.Status.VACANT))
-        attributes_changed(Room, let_ids + free_ids, fields={"status"})  # a set-based update fires no signal
+        attributes_changed(Room, let_ids + free_ids, fields={"status"})  # a set-based update reports itself
         return n
 
 
