@@ -7,6 +7,8 @@ transaction:
     geometry_changed(model, ids, old_geometries=None) -> Change
         Rows of `model` whose geometry was inserted or rewritten. `old_geometries` maps the id of
         each row that existed before to its previous geometry (lon/lat); an id without one is new.
+        Rooms, drawn within their building, report here when they are drawn anew: added,
+        renumbered, moved to another floor or building (no old geometry: they have none).
     attributes_changed(model, ids, fields=None) -> Change
         Rows updated in place, geometry untouched (an address, a room's status); `fields` names the
         fields written (None: any).
@@ -19,9 +21,11 @@ transaction:
         The context manager a model's save() runs in: reads the old geometry once, then reports
         geometry_changed or attributes_changed.
 
-geometry_changed first re-derives what follows from where things are, set-based: the community
-(for models that derive it), grid and mesh of the rows (gis_core/assign.py); for a grid, everything
-located in the area its boundary swept (old XOR new). Every change is then delivered as one
+geometry_changed first re-derives what follows from where things are, set-based, writing only
+rows whose placement changes: the community (for models that derive it), grid and mesh of the rows
+(gis_core/assign.py); for a grid, everything of its community located in the area its boundary
+swept (old XOR new); for a community, everything there, community included. Rows re-placed so are
+reported with attributes_changed(..., fields=MEMBERSHIP). Every change is delivered as one
 `Change` in two steps:
 
     located_written  (Signal, sent now, inside the transaction) — derived rows that must commit or
@@ -31,8 +35,8 @@ located in the area its boundary swept (old XOR new). Every change is then deliv
         must never see an uncommitted state: tile tombstones (tiles), the 3D rebuild mark (model3d).
 
 Receivers get `change=` and never read the changed rows again: the Change carries the EPSG:3857
-boxes of the old and new places, the communities before and after, and the old and new
-geometries of moved rows. Each app connects its receivers in its AppConfig.ready(); this module
+boxes of the old and new places, the communities before and after, the old and new geometries of
+moved rows, and for rooms the buildings they are drawn within. Each app connects its receivers in its AppConfig.ready(); this module
 imports none of them (dependencies run one way: up the stack, receivers; down, this module).
 """
 
