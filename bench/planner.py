@@ -59,7 +59,7 @@ def build_community() -> dict:
     """Create (once) the benchmark community; reset its grids to their initial shapes."""
     from django.db import connection, transaction
 
-    from gis_core.assign import assign_all
+    from gis_core.changes import geometry_changed
     from gis_core.models import Community, Grid
 
     origin = (f"(SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_Transform(ST_SetSRID(ST_Point({ORIGIN[0]}, "
@@ -129,7 +129,8 @@ def build_community() -> dict:
         GridStats.objects.filter(grid__in=[w, e]).delete()
         from buildings.models import Building
 
-        assign_all(Building, community.pk)
+        # Placed in the reset grids, rooms laid out (gis_core/changes.py), as after any bulk load.
+        geometry_changed(Building, Building.objects.filter(community=community).values_list("pk", flat=True))
     with connection.cursor() as cur:
         cur.execute("VACUUM (ANALYZE) gis_core_grid, buildings_building, buildings_room, residents_tenancy, planner_gridstats")
     return {"community": community, "w": w.pk, "e": e.pk, "edge": edge, "height": height, "width": width,

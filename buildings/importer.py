@@ -43,18 +43,16 @@ from django.contrib.gis.gdal import (
 from django.contrib.gis.gdal.feature import Feature
 from django.contrib.gis.gdal.prototypes import ds as ogr_api
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from psycopg import sql
 from pyproj import Geod
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
 from buildings.models import Building
-from gis_core.assign import assign_points
+from gis_core import assign, changes
 from gis_core.models import Community
 from gis_core.spatial import STORAGE_SRID, gauss_kruger_epsg
-from tiles.invalidation import invalidate_geometries, layers_fed_by
 
 MIN_AREA_M2 = 2.0
 MAX_FLOORS = 200  # Building.floors validator
@@ -723,21 +721,13 @@ def _dedupe(prepared: list[_Candidate | None]) -> list[_Candidate]:
 def _locate(candidates: list[_Candidate], srs: SpatialReference, report: ImportReport) -> list[_Candidate]:
     """Set each candidate's community in one query; reject those outside every community, return the rest.
 
-    Like Building.save(), a footprint belongs to the community covering its ST_PointOnSurface.
+    Like Building.save(), a footprint belongs to the community covering its anchor (gis_core.assign).
     """
     if not Community.objects.exists():
         raise ImportFailed("尚无社区边界 / no community boundaries exist yet: load the communities first")
-    query = sql.SQL(
-        "SELECT (SELECT c.id FROM {communities} c WHERE ST_Covers(c.boundary, ST_PointOnSurface(f.geom))"
-        " ORDER BY c.code LIMIT 1)"
-        " FROM unnest(%s::bytea[]) WITH ORDINALITY AS u(wkb, n)"
-        " CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(u.wkb, %s) AS geom) f ORDER BY u.n"
-    ).format(communities=sql.Identifier(Community._meta.db_table))
-    wkbs = [shapely.to_wkb(c.footprint) for c in candidates]
-    with connection.cursor() as cursor:
-        cursor.execute(query.as_string(cursor.connection), [wkbs, STORAGE_SRID])
-        for candidate, (community_id,) in zip(candidates, cursor.fetchall(), strict=True):
-            candidate.community_id = community_id
+    ewkbs = [shapely.to_wkb(shapely.set_srid(c.footprint, STORAGE_SRID), include_srid=True) for c in candidates]
+    for candidate, community_id in zip(candidates, assign.communities_at(ewkbs), strict=True):
+        candidate.community_id = community_id
     located = [c for c in candidates if c.community_id is not None]
     for candidate in candidates:
         if candidate.community_id is None:
@@ -755,10 +745,9 @@ _UPDATED_FIELDS = ["footprint", "floors", "height_m", "address", "community", "u
 
 
 def _write(candidates: list[_Candidate], source: str, options: ImportOptions) -> None:
-    """Create and update in bulk, then place new and moved buildings in their grid with one UPDATE.
-
-    Building.save() would look up the community and run the grid UPDATE once per row; here the
-    community comes from _locate() and assign_points() places every row in one statement.
+    """Create and update in bulk, then report them to the change pipeline once (gis_core/changes.py):
+    new and moved buildings are placed in their grid with one UPDATE and their rooms laid out again,
+    and tiles, camera views and 3D follow, exactly as after Building.save() — but set-based.
     """
     existing = {
         b.source_id: b
@@ -797,10 +786,8 @@ def _write(candidates: list[_Candidate], source: str, options: ImportOptions) ->
     created = _assign_codes(new)
     Building.objects.bulk_create(created, batch_size=BATCH_SIZE)
     Building.objects.bulk_update(changed, _UPDATED_FIELDS, batch_size=BATCH_SIZE)
-    assign_points(Building, [b.pk for b in created] + moved, set_community=True)
-    # Bulk writes fire no signals: tell the tile cache which areas changed (old and new places).
-    invalidate_geometries(left + [b.footprint for b in created + changed],
-                          layers_fed_by("buildings.Building"), geometry_changed=bool(created or moved))
+    changes.geometry_changed(Building, [b.pk for b in created] + moved, dict(zip(moved, left)))
+    changes.attributes_changed(Building, {b.pk for b in changed} - set(moved), _UPDATED_FIELDS)
 
 
 def _assign_codes(new: list[tuple[_Candidate, Building]]) -> list[Building]:

@@ -79,13 +79,25 @@ def layout_rooms(footprint: BaseGeometry, rooms: Iterable[tuple[int, int, str]],
     return shapes
 
 
-def relayout(building_ids: Iterable[int]) -> int:
-    """Recompute the derived layout of every room of these buildings (one UPDATE); returns rooms set."""
+def layout_in(footprint: BaseGeometry, rooms: Iterable[tuple[int, int, str]]) -> dict[int, Polygon]:
+    """layout_rooms for a lon/lat footprint (how everything stored is laid out: relayout, the seed,
+    3D for rooms not laid out yet)."""
+    return layout_rooms(footprint, rooms, lat=footprint.centroid.y)
+
+
+def relayout(building_ids: Iterable[int], *, unless_laid_out: bool = False) -> int:
+    """Recompute the derived layout of every room of these buildings (one UPDATE); returns rooms set.
+
+    `unless_laid_out`: leave out buildings whose rooms all have a layout already (new buildings
+    written with their rooms' layout, as the demo seed writes them)."""
     from django.db import connection
 
     from buildings.models import Building, Room
 
     ids = list(building_ids)
+    if unless_laid_out and ids:
+        ids = list(set(Room.objects.filter(building_id__in=ids, layout__isnull=True, footprint__isnull=True)
+                       .values_list("building_id", flat=True)))
     if not ids:
         return 0
     rooms: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
@@ -95,7 +107,7 @@ def relayout(building_ids: Iterable[int]) -> int:
     room_ids, wkbs = [], []
     for building in Building.objects.filter(pk__in=rooms.keys()).only("id", "footprint"):
         fp = shapely.from_wkb(bytes(building.footprint.wkb))
-        for room_id, shape in layout_rooms(fp, rooms[building.pk], lat=fp.centroid.y).items():
+        for room_id, shape in layout_in(fp, rooms[building.pk]).items():
             room_ids.append(room_id)
             wkbs.append(shapely.to_wkb(shape))
     with connection.cursor() as cur:
@@ -105,3 +117,21 @@ def relayout(building_ids: Iterable[int]) -> int:
             [room_ids, wkbs],
         )
         return cur.rowcount
+
+
+def footprints_moved(sender, change, **kwargs) -> None:
+    """gis_core/changes.py, inside the transaction: the rooms of buildings moved — by a save, an
+    import — are laid out in the new footprint (tiles and 3D draw these shapes); those of new
+    buildings unless they came laid out (the seed writes rooms with their layout)."""
+    if change.removed or not change.moved:
+        return
+    moved = change.ids & set(change.old)
+    relayout(moved)
+    relayout(change.ids - moved, unless_laid_out=True)
+
+
+def rooms_redrawn(sender, change, **kwargs) -> None:
+    """gis_core/changes.py, inside the transaction: rooms added, renumbered, moved to another floor
+    or building, or removed — their buildings' rooms are laid out again (by number, per floor)."""
+    if change.moved or change.removed:
+        relayout(change.within)

@@ -8,13 +8,13 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.contrib.gis.db.models.functions import Transform
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.models import Community, Grid
-from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, mercator
+from gis_core.models import Community, Grid, Tracked
+from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, GeographyArea, anchor_point, mercator
 
 
 def new_qr_token() -> str:
@@ -69,6 +69,11 @@ class Landlord(models.Model):
         self.consent_at = when or timezone.now()
 
 
+_EFFECTIVE_HEIGHT = Coalesce(
+    "height_m", ExpressionWrapper(F("floors") * F("floor_height_m"), output_field=models.FloatField()),
+    output_field=models.FloatField())
+
+
 class BuildingQuerySet(models.QuerySet):
     def in_grid(self, grid: Grid):
         """Buildings in a grid, or in a mesh when given one."""
@@ -83,7 +88,7 @@ class BuildingQuerySet(models.QuerySet):
         return self.annotate(footprint_m2=GeographyArea("footprint"))
 
 
-class Building(models.Model):
+class Building(Tracked):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("社区"))
     # Derived from the footprint (gis_core.assign), never set by hand.
     grid = models.ForeignKey(
@@ -98,9 +103,18 @@ class Building(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     footprint = models.PolygonField(_("基底轮廓"), srid=STORAGE_SRID)
     footprint_3857 = mercator("footprint", models.PolygonField(srid=WEB_MERCATOR_SRID))
+    anchor = anchor_point("footprint")
     floors = models.PositiveSmallIntegerField(_("地上层数"), validators=[MinValueValidator(1), MaxValueValidator(200)])
     floor_height_m = models.FloatField(_("层高 (m)"), default=3.0, validators=[MinValueValidator(2), MaxValueValidator(10)])
     height_m = models.FloatField(_("高度 (m)"), null=True, blank=True, help_text=_("缺省为层数×层高"))
+    # The height everything draws — tiles, 3D, the API — and the height of one storey within it: the
+    # surveyed height, else storeys × storey height. Kept by PostgreSQL, so SQL and Python read the
+    # one definition (an instance changed in memory reads them again after save()).
+    effective_height_m = models.GeneratedField(
+        expression=_EFFECTIVE_HEIGHT, output_field=models.FloatField(), db_persist=True, editable=False)
+    storey_height_m = models.GeneratedField(
+        expression=ExpressionWrapper(_EFFECTIVE_HEIGHT / F("floors"), output_field=models.FloatField()),
+        output_field=models.FloatField(), db_persist=True, editable=False)
     landlord = models.ForeignKey(
         Landlord, on_delete=models.SET_NULL, null=True, blank=True, related_name="buildings", verbose_name=_("房东")
     )
@@ -134,16 +148,9 @@ class Building(models.Model):
     def __str__(self):
         return f"{self.code} {self.address}".strip()
 
-    @property
-    def effective_height_m(self) -> float:
-        return self.height_m or self.floors * self.floor_height_m
-
     def save(self, *args, **kwargs):
-        """Keep community, grid and mesh following the footprint."""
-        from gis_core.assign import assign_points
-
-        moved = True
-        if self.community_id is None:
+        """Community, grid, mesh and the rooms' layout follow the footprint (gis_core/changes.py)."""
+        if self.community_id is None:  # needed for the INSERT; the pipeline re-derives it from the anchor
             community = Community.objects.containing(self.footprint.point_on_surface).first()
             if community is None:
                 from django.core.exceptions import ValidationError
@@ -152,21 +159,12 @@ class Building(models.Model):
                     {"footprint": _("楼栋不在任何社区边界内 / the footprint lies outside every community boundary")}
                 )
             self.community = community
-        if self.pk:
-            old = Building.objects.filter(pk=self.pk).values_list("footprint", flat=True).first()
-            moved = old is None or not old.equals_exact(self.footprint, tolerance=0)
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The room counters belong to the rooms' trigger: a stale in-memory copy (rooms let
             # since this instance was loaded) must never be written back.
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields if not f.primary_key
                                        and not f.generated and f.name not in ("room_count", "vacant_count")]
         super().save(*args, **kwargs)
-        if moved:
-            from buildings.layout import relayout
-
-            assign_points(Building, [self.pk], set_community=True)
-            self.refresh_from_db(fields=["community", "grid", "mesh"])
-            relayout([self.pk])
 
     def revoke_qr_token(self) -> str:
         """Issue a new door code (e.g. after defacement); the old one stops working."""
@@ -193,18 +191,17 @@ class RoomQuerySet(models.QuerySet):
         Unavailable rooms stay unavailable. Used after bulk loads; tenancy changes go through
         residents.services, which updates the one room under a row lock.
         """
+        from gis_core.changes import attributes_changed
         from residents.models import Tenancy
-
-        from tiles.invalidation import invalidate_buildings
 
         active = Tenancy.objects.occupying().filter(room=models.OuterRef("pk"))
         rooms = self.exclude(status=Room.Status.UNAVAILABLE)
         to_let = rooms.filter(models.Exists(active)).exclude(status=Room.Status.LET)
         to_free = rooms.filter(~models.Exists(active)).exclude(status=Room.Status.VACANT)
-        buildings = set(to_let.values_list("building_id", flat=True)) | set(
-            to_free.values_list("building_id", flat=True))
-        n = to_let.update(status=Room.Status.LET) + to_free.update(status=Room.Status.VACANT)
-        invalidate_buildings(buildings)  # a set-based update fires no signal
+        let_ids, free_ids = list(to_let.values_list("pk", flat=True)), list(to_free.values_list("pk", flat=True))
+        n = (to_let.filter(pk__in=let_ids).update(status=Room.Status.LET)
+             + to_free.filter(pk__in=free_ids).update(status=Room.Status.VACANT))
+        attributes_changed(Room, let_ids + free_ids, fields={"status"})  # a set-based update reports itself
         return n
 
 
@@ -271,26 +268,25 @@ class Room(models.Model):
         return f"{self.building.code} {self.floor}F-{self.number}"
 
     def save(self, *args, **kwargs):
-        """A new room, or one renumbered or moved to another floor, re-lays out its building."""
-        from buildings.layout import relayout
+        """Reported to the change pipeline (gis_core/changes.py): a new room, or one renumbered or
+        moved to another floor or building, is drawn anew — its building's rooms are laid out again
+        (buildings/layout.py) —, any other save by the fields it wrote. (A room is drawn within its
+        building, so it is no Tracked model: where it lies never comes from a geometry of its own.)"""
+        from gis_core import changes
 
-        relaid = self._state.adding or not Room.objects.filter(
-            pk=self.pk, building_id=self.building_id, floor=self.floor, number=self.number).exists()
+        before = None if self._state.adding else Room.objects.filter(pk=self.pk).values_list(
+            "building_id", "floor", "number").first()
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The derived layout belongs to relayout(): never write back a stale in-memory copy.
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
                                        if not f.primary_key and not f.generated and f.name not in ("layout", "community")]
         super().save(*args, **kwargs)
-        if relaid:
-            relayout([self.building_id])
-
-    def delete(self, *args, **kwargs):
-        from buildings.layout import relayout
-
-        building_id = self.building_id
-        result = super().delete(*args, **kwargs)
-        relayout([building_id])
-        return result
+        if before == (self.building_id, self.floor, self.number):
+            changes.attributes_changed(Room, [self.pk], kwargs.get("update_fields"))
+            return
+        changes.geometry_changed(Room, [self.pk])
+        if before is not None and before[0] != self.building_id:  # the building it left shows one room less
+            changes.attributes_changed(Building, [before[0]], fields={"rooms"})
 
     def clean(self):
         from django.core.exceptions import ValidationError

@@ -1,7 +1,7 @@
 """Computed camera views (quality bands), coverage per grid and mesh, blind spots, quality tables.
 
 Everything here is derived from cameras and building footprints (coverage/compute.py) and kept
-current by signals (coverage/signals.py). Quality tables are data (EN 62676-4:2015 DORI and the
+current by the change pipeline's receivers (coverage/signals.py). Quality tables are data (EN 62676-4:2015 DORI and the
 newer seven-level table), loaded by migration.
 """
 

@@ -1,20 +1,14 @@
 """Camera optics (EN/IEC 62676-4 "DORI"): pixel density, reach of a quality level, blind zone.
 
 Pure functions of the camera parameters; distances in metres, angles in degrees. Formulas and
-test vectors: shared notes "Cameras" (tests/test_coverage_optics.py).
+test vectors: shared notes "Cameras" (tests/coverage/test_coverage_optics.py). The HFOV of a camera
+given by its lens, 2·atan(s_w / 2f), is its stored effective_hfov_deg (gis_core/models.py).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-
-def hfov_from_lens(focal_length_mm: float, sensor_width_mm: float) -> float:
-    """HFOV = 2·atan(s_w / 2f)."""
-    if focal_length_mm <= 0 or sensor_width_mm <= 0:
-        raise ValueError("focal length and sensor width must be positive")
-    return math.degrees(2 * math.atan(sensor_width_mm / (2 * focal_length_mm)))
 
 
 def vfov(hfov_deg: float, n_h: int, n_v: int) -> float:

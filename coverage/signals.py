@@ -1,7 +1,10 @@
-"""Keep views and coverage current: a camera saved or deleted, a building that cuts (or cut) a
-view added, moved or removed → those cameras' views, then the coverage of the grids involved.
+"""Keep views and coverage current: a camera placed, moved or edited, a building that cuts (or cut)
+a view added, moved or removed → those cameras' views, then the coverage of the grids involved.
 
-Bulk loads (COPY, QuerySet.update) fire no signals: run `manage.py compute_coverage` after them.
+Camera and building changes arrive from the change pipeline (gis_core/changes.py) inside the
+edit's transaction, whatever made them (a save, the importer, the seed), so views commit or roll
+back with the edit. A camera's delete is handled here: its views go with it (cascade), so what
+they covered is read just before.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import threading
 from contextlib import contextmanager
 
 from django.apps import apps
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, pre_delete
 
 NEAR_WALL_M = 2.0  # cameras mounted on (or views ending at) a changed building are recomputed
 
@@ -20,8 +23,8 @@ _local = threading.local()
 
 @contextmanager
 def deferred():
-    """Within the block, camera saves only collect ids (add more to the yielded set); the views and
-    coverage of all of them are recomputed once at the end (imports, bulk edits)."""
+    """Within the block, camera changes only collect ids (add more to the yielded set); the views
+    and coverage of all of them are recomputed once at the end (imports, bulk edits)."""
     touched: set[int] = set()
     _local.deferred = touched
     try:
@@ -44,6 +47,8 @@ def refresh_cameras(camera_ids, extra_geoms=()) -> None:  # ids or Camera instan
     from gis_core.models import Camera
 
     ids = [getattr(c, "pk", c) for c in camera_ids]
+    if not ids:
+        return
     levels = _levels()
     before = fov.view_envelope(ids)
     given = [c for c in camera_ids if isinstance(c, Camera)]
@@ -55,18 +60,14 @@ def refresh_cameras(camera_ids, extra_geoms=()) -> None:  # ids or Camera instan
         gridcover.compute(grid, levels)
 
 
-def _camera_saved(sender, instance, raw=False, **kwargs):
-    if raw:
+def cameras_changed(sender, change, **kwargs):
+    """A camera placed, moved or edited (its delete: below)."""
+    if change.removed:
         return
     if getattr(_local, "deferred", None) is not None:
-        _local.deferred.add(instance.pk)
+        _local.deferred.update(change.ids)
         return
-    refresh_cameras([instance], extra_geoms=[getattr(instance, "_coverage_old_location", None)])
-
-
-def _camera_before_save(sender, instance, **kwargs):
-    instance._coverage_old_location = (
-        sender.objects.filter(pk=instance.pk).values_list("location", flat=True).first() if instance.pk else None)
+    refresh_cameras(change.ids, extra_geoms=list(change.old.values()))
 
 
 def _camera_before_delete(sender, instance, **kwargs):
@@ -85,64 +86,57 @@ def _camera_deleted(sender, instance, **kwargs):
         gridcover.compute(grid, levels)
 
 
-def _building_before_save(sender, instance, **kwargs):
-    instance._coverage_old_fp = (
-        sender.objects.filter(pk=instance.pk).values_list("footprint", flat=True).first() if instance.pk else None)
+# For each changed footprint (u.n its index): views meeting it (within NEAR_WALL_M metres, on the
+# ellipsoid) and cameras mounted on it. The `&&` box (≈0.0001°, ≥ 5 m up to 60° N) only lets the
+# GiST indexes answer first.
+_AFFECTED_CAMERAS = """
+WITH f AS (SELECT u.n, ST_GeomFromEWKB(u.g) AS fp FROM unnest(%(fps)s::bytea[]) WITH ORDINALITY AS u(g, n))
+SELECT v.camera_id, f.n FROM f JOIN coverage_viewband v
+    ON v.geom && ST_Expand(f.fp, 0.0001) AND ST_DWithin(v.geom::geography, f.fp::geography, %(d)s)
+UNION SELECT c.id, f.n FROM f JOIN gis_core_camera c
+    ON c.location_3857 && ST_Expand(ST_Transform(f.fp, 3857), 20) AND ST_DWithin(c.location::geography, f.fp::geography, %(d)s)
+"""
+# Coverage numbers and blind spots of the grids and meshes the footprints meet are dropped; they
+# are computed again when next asked for (an import of thousands of buildings must not recompute
+# a grid per building).
+_DROP_COVERAGE = """
+WITH g AS (SELECT DISTINCT id, parent_id FROM gis_core_grid, unnest(%(fps)s::bytea[]) AS u(fp)
+           WHERE ST_Intersects(boundary, ST_GeomFromEWKB(u.fp))),
+a AS (DELETE FROM coverage_areacoverage WHERE area_id IN (SELECT id FROM g UNION SELECT parent_id FROM g) RETURNING 1),
+b AS (DELETE FROM coverage_blindspot WHERE grid_id IN (SELECT coalesce(parent_id, id) FROM g) RETURNING 1)
+SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)
+"""
 
 
-# Views meeting the footprint (within NEAR_WALL_M metres, on the ellipsoid) and cameras mounted on
-# it. The `&&` box (≈0.0001°, ≥ 5 m up to 60° N) only lets the GiST indexes answer first.
-_AFFECTED_CAMERAS = (
-    "SELECT camera_id FROM coverage_viewband WHERE geom && ST_Expand(%(fp)s::geometry, 0.0001)"
-    " AND ST_DWithin(geom::geography, %(fp)s::geometry::geography, %(d)s)"
-    " UNION SELECT id FROM gis_core_camera WHERE location_3857 && ST_Expand(ST_Transform(%(fp)s::geometry, 3857), 20)"
-    " AND ST_DWithin(location::geography, %(fp)s::geometry::geography, %(d)s)"
-)
-# Coverage numbers and blind spots of the grids and meshes a footprint meets are dropped; they are
-# computed again when next asked for (an import of thousands of buildings must not recompute a
-# grid per building).
-_DROP_COVERAGE = (
-    "WITH g AS (SELECT id, parent_id FROM gis_core_grid WHERE ST_Intersects(boundary, %(fp)s::geometry)),"
-    " a AS (DELETE FROM coverage_areacoverage WHERE area_id IN (SELECT id FROM g UNION SELECT parent_id FROM g)"
-    " RETURNING 1),"
-    " b AS (DELETE FROM coverage_blindspot WHERE grid_id IN (SELECT coalesce(parent_id, id) FROM g) RETURNING 1)"
-    " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"
-)
-
-
-def _building_changed(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    old = getattr(instance, "_coverage_old_fp", None)
-    new = None if kwargs.get("signal") is post_delete else instance.footprint
-    if old is not None and new is not None and old.equals_exact(new, tolerance=0):
-        return  # attributes only (rooms, address): views and open space unchanged
+def buildings_moved(sender, change, **kwargs):
+    """Buildings added, moved or removed (set-based, one query for all of them): cameras whose view
+    one meets, or that are mounted on one, get their views recomputed with the grids involved; the
+    coverage of grids that only the open space changed in is dropped, to be computed when read."""
+    if not change.moved:
+        return  # attributes only (floors, address): views and open space unchanged
     from django.db import connection
 
-    footprints = [g for g in (old, new) if g is not None]
-    ids: set[int] = set()
+    footprints = [g for g in (*change.old.values(), *change.new.values()) if g is not None]
+    if not footprints:
+        return
+    fps = [bytes(g.ewkb) for g in footprints]
     with connection.cursor() as cur:
-        for fp in footprints:
-            cur.execute(_AFFECTED_CAMERAS, {"fp": fp.ewkb, "d": NEAR_WALL_M})
-            ids |= {row[0] for row in cur.fetchall()}
-            if not ids:
-                cur.execute(_DROP_COVERAGE, {"fp": fp.ewkb})
-    if ids:
-        refresh_cameras(ids, extra_geoms=footprints)
-
-
-def _building_deleted(sender, instance, **kwargs):
-    instance._coverage_old_fp = instance.footprint
-    _building_changed(sender, instance, signal=post_delete)
+        cur.execute(_AFFECTED_CAMERAS, {"fps": fps, "d": NEAR_WALL_M})
+        rows = cur.fetchall()
+        near = {n - 1 for _, n in rows}
+        lone = [fp for i, fp in enumerate(fps) if i not in near]
+        if lone:
+            cur.execute(_DROP_COVERAGE, {"fps": lone})
+    if rows:
+        refresh_cameras({cid for cid, _ in rows}, extra_geoms=[footprints[i] for i in sorted(near)])
 
 
 def connect() -> None:
+    from gis_core.changes import located_written
+
     camera = apps.get_model("gis_core.Camera")
     building = apps.get_model("buildings.Building")
-    pre_save.connect(_camera_before_save, sender=camera, dispatch_uid="coverage-cam-pre")
-    post_save.connect(_camera_saved, sender=camera, dispatch_uid="coverage-cam-post")
+    located_written.connect(cameras_changed, sender=camera, dispatch_uid="coverage-cameras")
+    located_written.connect(buildings_moved, sender=building, dispatch_uid="coverage-buildings")
     pre_delete.connect(_camera_before_delete, sender=camera, dispatch_uid="coverage-cam-predel")
     post_delete.connect(_camera_deleted, sender=camera, dispatch_uid="coverage-cam-del")
-    pre_save.connect(_building_before_save, sender=building, dispatch_uid="coverage-bld-pre")
-    post_save.connect(_building_changed, sender=building, dispatch_uid="coverage-bld-post")
-    post_delete.connect(_building_deleted, sender=building, dispatch_uid="coverage-bld-del")

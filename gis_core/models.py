@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
+from django.db.models.functions import ATan, Coalesce, Degrees
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,12 +22,27 @@ community_code_validator = RegexValidator(
 grid_code_validator = RegexValidator(r"^\d{15}(\d{3})?$", _("网格代码为 15 位，网眼代码为 18 位数字 / grid codes have 15 digits, mesh codes 18"))
 
 
+class Tracked(models.Model):
+    """Abstract base of every located model: each save goes through the change pipeline
+    (gis_core/changes.py), which re-derives what follows from the geometry — grid and mesh, and for
+    a grid's boundary whatever lies in the area it swept — and tells tiles, coverage and 3D."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from gis_core.changes import saving
+
+        with saving(self, kwargs.get("update_fields")):
+            super().save(*args, **kwargs)
+
+
 class CommunityQuerySet(models.QuerySet):
     def containing(self, geom):
         return self.filter(boundary__covers=geom)
 
 
-class Community(models.Model):
+class Community(Tracked):
     name = models.CharField(_("名称"), max_length=100)
     code = models.CharField(_("社区代码"), max_length=12, unique=True, validators=[community_code_validator])
     boundary = models.MultiPolygonField(_("边界"), srid=STORAGE_SRID)
@@ -70,7 +84,7 @@ class GridQuerySet(models.QuerySet):
         return self.annotate(area_m2=GeographyArea("boundary"))
 
 
-class Grid(models.Model):
+class Grid(Tracked):
     """A management grid (网格) or, one level down, a mesh (网眼). One tree per community."""
 
     class Level(models.TextChoices):
@@ -135,34 +149,6 @@ class Grid(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
-    def save(self, *args, **kwargs):
-        """Saving a moved boundary re-places the buildings, cameras and kiosks it swept over."""
-        from gis_core.assign import reassign_area
-
-        old = None
-        if self.pk:
-            old = Grid.objects.filter(pk=self.pk).values_list("boundary", flat=True).first()
-        super().save(*args, **kwargs)
-        if old is None:
-            reassign_area(self.boundary, self.community_id)
-        elif not old.equals_exact(self.boundary, tolerance=0):
-            reassign_area(old.union(self.boundary), self.community_id)
-
-
-class PlacedByLocation(models.Model):
-    """Abstract base of point features (cameras, kiosks): every save re-derives the grid they
-    stand in from their location (gis_core.assign), so it is never set by hand."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        from gis_core.assign import assign_points
-
-        super().save(*args, **kwargs)
-        assign_points(type(self), [self.pk])
-        self.refresh_from_db(fields=["grid"])
-
 
 class CameraQuerySet(models.QuerySet):
     def fixed(self):
@@ -175,7 +161,7 @@ class CameraQuerySet(models.QuerySet):
         return self.filter(grid=grid)
 
 
-class Camera(PlacedByLocation):
+class Camera(Tracked):
     """A surveillance camera, with what is needed to compute its field of view (see shared notes)."""
 
     class PTZType(models.IntegerChoices):
@@ -204,6 +190,12 @@ class Camera(PlacedByLocation):
                                  validators=[MinValueValidator(1), MaxValueValidator(360)])
     focal_length_mm = models.FloatField(_("焦距 (mm)"), null=True, blank=True, validators=[MinValueValidator(0.5)])
     sensor_width_mm = models.FloatField(_("靶面宽度 (mm)"), null=True, blank=True, validators=[MinValueValidator(0.5)])
+    # HFOV as given, else from the lens: 2·atan(s_w / 2f). Kept by PostgreSQL: views, tiles and the
+    # API read the one definition (an instance changed in memory reads it again after save()).
+    effective_hfov_deg = models.GeneratedField(
+        expression=Coalesce("hfov_deg", Degrees(2 * ATan(F("sensor_width_mm") / (2 * F("focal_length_mm")))),
+                            output_field=models.FloatField()),
+        output_field=models.FloatField(), db_persist=True, editable=False)
     resolution_h = models.PositiveIntegerField(_("水平像素"), default=1920)
     resolution_v = models.PositiveIntegerField(_("垂直像素"), default=1080)
     range_m = models.FloatField(_("最大距离 (m)"), null=True, blank=True, validators=[MinValueValidator(1)])
@@ -237,13 +229,6 @@ class Camera(PlacedByLocation):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
-
-    @property
-    def effective_hfov_deg(self) -> float:
-        """HFOV = 2·atan(s_w / 2f) when only the lens is known."""
-        if self.hfov_deg:
-            return self.hfov_deg
-        return math.degrees(2 * math.atan(self.sensor_width_mm / (2 * self.focal_length_mm)))
 
     @property
     def is_ptz(self) -> bool:

@@ -101,6 +101,19 @@ def mercator(field_name: str, output_field) -> models.GeneratedField:
     )
 
 
+def anchor_point(field_name: str) -> models.GeneratedField:
+    """A stored point guaranteed inside a footprint (ST_PointOnSurface, not a centroid that an
+    L-shaped building can have in the neighbour's yard): the one point that places a building in
+    its community, grid and mesh, and that search and 3D measure from. Kept by PostgreSQL
+    (ST_PointOnSurface is immutable), so no statement computes it per row."""
+    return models.GeneratedField(
+        expression=PointOnSurface(field_name, output_field=models.PointField(srid=STORAGE_SRID)),
+        output_field=models.PointField(srid=STORAGE_SRID),
+        db_persist=True,
+        editable=False,
+    )
+
+
 def gauss_kruger_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3-degree Gauss–Krüger zone (central meridian form) for a longitude.
 

@@ -5,11 +5,11 @@ from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.models import Community, Grid, PlacedByLocation
+from gis_core.models import Community, Grid, Tracked
 from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, mercator
 
 
-class Kiosk(PlacedByLocation):
+class Kiosk(Tracked):
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="kiosks", verbose_name=_("社区"))

@@ -91,12 +91,12 @@ def _room_filters(q: RoomQuery, *, community: bool = False) -> tuple[list[sql.Co
     return where, params
 
 
-# What a result shows; the anchor point and distances are computed for the page's rows only.
+# What a result shows (a building's stored anchor: its map point); distances for the page's rows only.
 _SELECT = sql.SQL("""
     r.id, r.floor, r.number, r.area_m2::float8 AS area_m2, r.rent_monthly::int AS rent, r.capacity,
     b.code AS building, b.address, g.code AS grid, g.name AS grid_name,
     CASE WHEN l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '' THEN l.phone END AS landlord_phone,
-    ST_X(ST_PointOnSurface(b.footprint)) AS lon, ST_Y(ST_PointOnSurface(b.footprint)) AS lat""")
+    ST_X(b.anchor) AS lon, ST_Y(b.anchor) AS lat""")
 _JOINS = sql.SQL("""
     LEFT JOIN gis_core_grid g ON g.id = b.grid_id
     LEFT JOIN buildings_landlord l ON l.id = b.landlord_id""")
@@ -112,7 +112,7 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
     distance = sql.SQL(", NULL::float8 AS distance_m")
     d_params: list = []
     if q.near is not None:
-        distance = sql.SQL(", ST_Distance(ST_PointOnSurface(b.footprint)::geography, "
+        distance = sql.SQL(", ST_Distance(b.anchor::geography, "
                            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) AS distance_m")
         d_params = [q.near.x, q.near.y]
 

@@ -1,16 +1,16 @@
 """Rebuild 3D tiles after edits, in a background thread of the process that made the edit.
 
 What runs when (honestly):
-- When a transaction that saved or deleted a building or room commits, the community is marked
-  dirty in `model3d_tilesetstate` (one small UPDATE in the request) and this process's single
-  worker thread is woken; the request returns at once. The thread builds every dirty community
+- When a transaction that changed a building or room commits (gis_core/changes.py: saves, deletes,
+  imports, the seed), the community is marked dirty in `model3d_tilesetstate` (one small UPDATE in
+  the request) and this process's single worker thread is woken; the request returns at once. The thread builds every dirty community
   (only tiles whose hash changed are meshed again) and exits when nothing is left.
 - Builds of one community are serialised by a PostgreSQL advisory lock, so several server
   processes never build the same tiles at once; viewers keep getting the previous tiles until
   the build's transaction commits.
 - If the process stops mid-build, the dirty mark stays: `manage.py build_3dtiles --pending` (run
-  by `make run`, or from cron) finishes the work. Bulk loads by COPY/SQL fire no signals: run
-  `manage.py build_3dtiles` after them.
+  by `make run`, or from cron) finishes the work. Rows written by hand-made SQL, bypassing the
+  pipeline: run `manage.py build_3dtiles` after them.
 - MODEL3D_BACKGROUND=false (the default in tests) leaves only the dirty mark.
 """
 

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +28,7 @@ import shapely
 from django.db import connection, transaction
 from django.utils import timezone
 
-from buildings.layout import layout_rooms
+from buildings.layout import layout_in
 from gis_core.models import Community
 from model3d.frame import EnuFrame
 from model3d.glb import Column, TileMesh
@@ -74,11 +73,10 @@ def _digests(community_id: int) -> list[tuple[int, float, float, str]]:
     with connection.cursor() as cur:
         cur.execute(
             """
-            SELECT b.id, ST_X(p.geom), ST_Y(p.geom),
+            SELECT b.id, ST_X(b.anchor), ST_Y(b.anchor),
                    md5(concat_ws('|', b.code, b.floors, b.floor_height_m, b.height_m,
                                  md5(ST_AsBinary(b.footprint)), rooms.digest))
               FROM buildings_building b
-              CROSS JOIN LATERAL ST_PointOnSurface(b.footprint) AS p(geom)
               LEFT JOIN LATERAL (
                     SELECT md5(string_agg(concat_ws(',', r.id, r.floor, r.number,
                                                     md5(ST_AsBinary(coalesce(r.footprint, r.layout)))),
@@ -144,10 +142,10 @@ def _load(building_ids: list[int]):
     """Buildings and rooms of these ids, geometry as shapely in lon/lat."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, code, floors, floor_height_m, height_m, ST_AsBinary(footprint)"
+            "SELECT id, code, floors, storey_height_m, effective_height_m, ST_AsBinary(footprint)"
             " FROM buildings_building WHERE id = ANY(%s)", [building_ids])
-        buildings = {r[0]: {"code": r[1], "floors": r[2], "storey": (r[4] or r[2] * r[3]) / r[2],
-                            "height": r[4] or r[2] * r[3], "footprint": shapely.from_wkb(bytes(r[5])), "rooms": []}
+        buildings = {r[0]: {"code": r[1], "floors": r[2], "storey": r[3], "height": r[4],
+                            "footprint": shapely.from_wkb(bytes(r[5])), "rooms": []}
                      for r in cur.fetchall()}
         cur.execute(
             "SELECT id, building_id, floor, number, ST_AsBinary(coalesce(footprint, layout))"
@@ -157,7 +155,7 @@ def _load(building_ids: list[int]):
     for b in buildings.values():  # rooms without any outline yet: the same strip layout, on the fly
         missing = [(r[0], r[1], r[2]) for r in b["rooms"] if r[3] is None]
         if missing:
-            shapes = layout_rooms(b["footprint"], missing, lat=b["footprint"].centroid.y)
+            shapes = layout_in(b["footprint"], missing)
             for r in b["rooms"]:
                 if r[3] is None:
                     r[3] = shapes.get(r[0])

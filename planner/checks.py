@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gis_core.rules import current_grid_sql
+from gis_core.rules import current_grid_sql, living_tenancy_sql
 
 # Tolerances. Boundaries drawn in different places (a survey, the map, an import) never share
 # their lines exactly: a straight edge in lon/lat is not straight in metres, so a vertex placed
@@ -175,18 +175,18 @@ SELECT
        FROM cut WHERE inside_m2 > %(cut_m2)s AND outside_m2 > %(cut_m2)s) AS cut_buildings
 """.replace("{current_s}", current_grid_sql("s", "%(today)s")).replace("{current_c}", current_grid_sql("c", "%(today)s"))
 
-# Counts in a boundary (by the same anchor as gis_core.assign: a point on the footprint's surface).
+# Counts in a boundary (by the anchor that places buildings, buildings.Building.anchor).
 _COUNTS_IN_SQL = """
 WITH g AS (SELECT ST_GeomFromEWKB(%(geom)s) AS geom),
 bs AS (SELECT b.id FROM buildings_building b, g
        WHERE b.community_id = %(community)s AND b.footprint_3857 && ST_Transform(ST_Envelope(g.geom), 3857)
-         AND ST_Covers(g.geom, ST_PointOnSurface(b.footprint))),
+         AND ST_Covers(g.geom, b.anchor)),
 rs AS (SELECT r.id FROM buildings_room r JOIN bs ON r.building_id = bs.id),
 ts AS (SELECT t.room_id FROM residents_tenancy t JOIN rs ON t.room_id = rs.id
-       WHERE t.start_date <= %(today)s AND (t.end_date IS NULL OR t.end_date > %(today)s))
+       WHERE {living_t})
 SELECT (SELECT count(*) FROM bs) AS buildings, (SELECT count(*) FROM rs) AS rooms,
        (SELECT count(DISTINCT room_id) FROM ts) AS households, (SELECT count(*) FROM ts) AS residents
-"""
+""".replace("{living_t}", living_tenancy_sql("t", "%(today)s"))
 
 # Buildings of the community whose membership the proposal changes: placed in the grid now but not
 # inside the new boundary (leaving), or inside it but placed elsewhere (entering). Only buildings in
@@ -197,8 +197,8 @@ parts AS (SELECT d.geom FROM g, ST_Dump(g.swept) d)
 SELECT DISTINCT b.id, COALESCE({column} = %(grid)s, false) AS was_in
 FROM buildings_building b JOIN parts p ON b.footprint_3857 && ST_Transform(ST_Envelope(p.geom), 3857), g
 WHERE b.community_id = %(community)s
-  AND ST_Intersects(ST_PointOnSurface(b.footprint), p.geom)
-  AND COALESCE({column} = %(grid)s, false) <> ST_Covers(g.geom, ST_PointOnSurface(b.footprint))
+  AND ST_Intersects(b.anchor, p.geom)
+  AND COALESCE({column} = %(grid)s, false) <> ST_Covers(g.geom, b.anchor)
 """
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from gis_core.changes import attributes_changed
 from gis_core.models import Community, Grid
 from gis_core.numbering import reading_order
 
@@ -49,8 +50,5 @@ def apply(community: Community, user=None) -> list[dict]:
                                        boundary=g.boundary, action=GridVersion.Action.RENUMBER,
                                        note=f"{r['old']} → {r['new']}",
                                        author=user if getattr(user, "is_authenticated", False) else None)
-        if rows:
-            from tiles.invalidation import invalidate_geometries, layers_fed_by
-
-            invalidate_geometries([g.boundary for g in grids.values()], layers_fed_by("gis_core.Grid"))
+        attributes_changed(Grid, grids, fields={"code", "version"})  # their tiles show the code
     return rows

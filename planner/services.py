@@ -4,11 +4,11 @@ Every edit (boundary change, new grid, restore, split, merge) runs the same way:
 lock the grids involved (SELECT … FOR UPDATE, in id order) → compare the version the planner
 started from (stale: Conflict, answered 409 with both shapes) → validate inside the transaction
 (errors: Rejected, answered 422 with the report, and the transaction rolls back) → write the
-geometry (Grid.save re-places buildings, cameras and kiosks through gis_core.assign; its tile
-signal invalidates exactly the grid tiles touched) → record the version in the history →
-recompute the statistics of every grid that gained or lost a building → invalidate the tiles of
-buildings whose grid changed when a tile layer draws their grid. A dry run does all of it and
-rolls back, so the answer shows the real outcome (buildings moved, counts) without keeping it.
+geometry (the change pipeline, gis_core/changes.py, re-places the buildings, cameras and kiosks
+in the swept area and, on commit, invalidates exactly the tiles touched) → record the version in
+the history → recompute the statistics of every grid that gained or lost a building. A dry run
+does all of it and rolls back, so the answer shows the real outcome (buildings moved, counts)
+without keeping it.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ _PLACEMENTS_SQL = """
 WITH parts AS (SELECT d.geom FROM ST_Dump(ST_GeomFromEWKB(%(area)s)) d)
 SELECT DISTINCT b.id, b.code, b.grid_id, b.mesh_id
 FROM buildings_building b JOIN parts p ON b.footprint_3857 && ST_Transform(ST_Envelope(p.geom), 3857)
-WHERE b.community_id = %(community)s AND ST_Intersects(ST_PointOnSurface(b.footprint), p.geom)
+WHERE b.community_id = %(community)s AND ST_Intersects(b.anchor, p.geom)
 """
 
 
@@ -145,16 +145,6 @@ def stats_for(grids) -> dict[int, GridStats]:
     return {s.grid_id: s for s in GridStats.objects.filter(grid_id__in=ids)}
 
 
-def _invalidate_building_tiles(moved: list[dict]) -> None:
-    """Buildings whose grid changed: their tiles, in every layer that draws a building's grid."""
-    from tiles.invalidation import invalidate_buildings, layers_fed_by
-
-    layers = [layer.name for layer in layers_fed_by("buildings.Building")
-              if any("grid" in name or "mesh" in name for name in layer.fields)]
-    if moved and layers:
-        invalidate_buildings([m["id"] for m in moved], layers=layers)
-
-
 # --- the edits -----------------------------------------------------------------------------------
 
 def _proposal(grid: Grid, geom: MultiPolygon, **kw) -> checks.Proposal:
@@ -185,45 +175,15 @@ def _union(geoms):
 
 
 def _store(grid: Grid, geom: MultiPolygon) -> None:
-    """Write a grid's new boundary and version, and re-place what the edit swept over.
-
-    Only the swept area (old XOR new) can change which grid a building, camera or kiosk is in, so
-    only that is re-placed (Grid.save would re-place everything under old ∪ new: for a grid of
-    2,000 buildings, 2,000 row rewrites instead of the few dozen that move). The grid tiles of the
-    old and new shape are invalidated on commit, as Grid.save's signal would."""
-    from tiles.invalidation import invalidate_geometries, layers_fed_by
+    """Write a grid's new boundary and version (one UPDATE: the version is the planner's), and
+    report it (gis_core/changes.py): what lies in the area the edit swept (old XOR new) is re-placed
+    and the grid tiles of the old and new shape are invalidated on commit."""
+    from gis_core.changes import geometry_changed
 
     old = grid.boundary
     Grid.objects.filter(pk=grid.pk).update(boundary=geom, version=grid.version + 1)
     grid.boundary, grid.version = geom, grid.version + 1
-    invalidate_geometries([old, geom], layers_fed_by("gis_core.Grid"), geometry_changed=True)
-    swept = old.sym_difference(geom)
-    if not swept.empty:
-        replace_in(swept, grid.community_id)
-
-
-# The stored EPSG:3857 column of each located model: its GiST index finds the rows under the swept
-# area's box before any point-on-surface is computed.
-_INDEXED_3857 = {"footprint": "footprint_3857", "location": "location_3857"}
-
-
-def replace_in(area, community_id: int) -> None:
-    """Re-place every located model (gis_core.assign.LOCATED_MODELS) whose anchor lies in `area`,
-    with gis_core.assign's own lookup, but finding the rows through the 3857 index."""
-    from django.apps import apps
-    from psycopg import sql
-
-    from gis_core import assign
-
-    for label in assign.LOCATED_MODELS:
-        model = apps.get_model(label)
-        names = {f.name for f in model._meta.concrete_fields}
-        column = next(c for f, c in _INDEXED_3857.items() if f in names)
-        where = sql.SQL(
-            "t.community_id = %s AND t.{col} && ST_Transform(ST_Envelope(ST_GeomFromEWKT(%s)), 3857)"
-            " AND ST_Intersects({anchor}, ST_GeomFromEWKT(%s))"
-        ).format(col=sql.Identifier(column), anchor=assign._anchor_sql(model))
-        assign._update(model, where, [community_id, area.ewkt, area.ewkt], set_community=False)
+    geometry_changed(Grid, [grid.pk], {grid.pk: old})
 
 
 def _write(grid: Grid, geom: MultiPolygon, *, action, user, note, restored_from=None):
@@ -241,7 +201,6 @@ def _finish(grids: list[Grid], moved: list[dict], report: dict) -> Outcome:
     from planner import stats
 
     stats.after_moves({g.pk for g in grids} | {g.parent_id for g in grids if g.parent_id}, moved)
-    _invalidate_building_tiles(moved)
     for g in grids:
         g.refresh_from_db()
     return Outcome(grids=grids, report=report, moved=moved)

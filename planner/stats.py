@@ -18,11 +18,13 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from gis_core.rules import living_tenancy_sql
+
 MAX_AGE = timedelta(minutes=10)
 FIELDS = ("buildings", "rooms", "households", "residents")
 ZERO = dict.fromkeys(FIELDS, 0)
 
-_ACTIVE = "t.start_date <= %(today)s AND (t.end_date IS NULL OR t.end_date > %(today)s)"
+_ACTIVE = living_tenancy_sql("t", "%(today)s")  # who lives there today (gis_core/rules.py)
 
 _FULL_SQL = f"""
 WITH target AS (SELECT id, level, boundary FROM gis_core_grid WHERE id = ANY(%(ids)s)),

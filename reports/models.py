@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis_core.models import Community, Grid
+from gis_core.models import Community, Grid, Tracked
 from gis_core.spatial import STORAGE_SRID, WEB_MERCATOR_SRID, mercator
 from residents import crypto
 
@@ -24,8 +24,8 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class Located(models.Model):
-    """Community, grid and mesh derived from `location` on every save (gis_core.assign)."""
+class Located(Tracked):
+    """Community, grid and mesh derived from `location` when it is placed or moved (gis_core/changes.py)."""
 
     location = models.PointField(_("位置"), srid=STORAGE_SRID)
     location_3857 = mercator("location", models.PointField(srid=WEB_MERCATOR_SRID))
@@ -44,13 +44,6 @@ class Located(models.Model):
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        from gis_core.assign import assign_points
-
-        super().save(*args, **kwargs)
-        assign_points(type(self), [self.pk], set_community=True)
-        self.refresh_from_db(fields=["community", "grid", "mesh"])
 
 
 class PatrolPoint(Located):

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gis_core.rules import holding_tenancy_q, living_tenancy_q
 from residents import crypto
 
 
@@ -88,17 +89,15 @@ class PersonPhoto(models.Model):
 
 class TenancyQuerySet(models.QuerySet):
     def active(self, on=None):
-        on = on or timezone.localdate()
-        return self.filter(Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gt=on))
+        """Tenants living in their room on a day (gis_core/rules.py; statistics count the same in SQL)."""
+        return self.filter(living_tenancy_q(on))
 
     def open(self):
-        return self.filter(end_date__isnull=True)
+        """Not checked out: the tenancies that hold their room (gis_core/rules.py; check-in counts
+        the same in SQL) — the one rule for "a room is let", whatever the start date."""
+        return self.filter(holding_tenancy_q())
 
-    def occupying(self):
-        """The tenancies that hold their room — the one rule for "a room is let": not checked out,
-        whatever the start date (a tenant registered to move in tomorrow already holds the room).
-        The check-in path counts the same rows in SQL (residents/services.py: end_date IS NULL)."""
-        return self.open()
+    occupying = open
 
     def visible_to(self, user):
         """The tenancies a user may see (residents/scoping.py: police and administrators all,
@@ -175,11 +174,11 @@ class Tenancy(models.Model):
                 violation_error_message=_("退租日期须晚于入住日期 / a tenancy must end after it starts"),
             ),
             models.UniqueConstraint(
-                fields=["person"], condition=Q(end_date__isnull=True), name="tenancy_one_open_per_person",
+                fields=["person"], condition=holding_tenancy_q(), name="tenancy_one_open_per_person",
                 violation_error_message=_("此人已有未结束的租住登记 / this person already has an open tenancy"),
             ),
         ]
-        indexes = [models.Index(fields=["room"], condition=Q(end_date__isnull=True), name="tenancy_open_by_room")]
+        indexes = [models.Index(fields=["room"], condition=holding_tenancy_q(), name="tenancy_open_by_room")]
 
     def __str__(self):
         return f"{self.person} @ {self.room_id}"

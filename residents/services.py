@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from audit import log as audit
 from buildings.models import Room
+from gis_core.changes import attributes_changed
 from gis_core.db import prepared_cursor
 from gis_core.errors import DomainError
+from gis_core.rules import holding_tenancy_sql
 from residents import crypto
 from residents.models import Person, Tenancy
-from tiles.invalidation import invalidate_buildings
 
 
 class TenancyError(DomainError):
@@ -79,10 +80,11 @@ FOR UPDATE OF r"""
 _STATE = """
 SELECT p.id, p.name_masked, p.id_number_masked,
        t.id, t.room_id, t.start_date, t.registered_via, t.registered_at, t.registered_by_id, t.kiosk_id,
-       (SELECT count(*) FROM residents_tenancy WHERE room_id = %(room)s AND end_date IS NULL)
+       (SELECT count(*) FROM residents_tenancy h WHERE h.room_id = %(room)s AND {holding_h})
 FROM (VALUES (1)) AS one
 LEFT JOIN residents_person p ON p.id_number_index = ANY(%(indexes)s)
-LEFT JOIN residents_tenancy t ON t.person_id = p.id AND t.end_date IS NULL"""
+LEFT JOIN residents_tenancy t ON t.person_id = p.id AND {holding_t}""".format(
+    holding_h=holding_tenancy_sql("h"), holding_t=holding_tenancy_sql("t"))
 
 _WRITE = """
 WITH new_person AS (
@@ -174,7 +176,7 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
         cur.execute(_WRITE, values)
         tenancy_id, person_id = cur.fetchone()
     if room.status != Room.Status.LET:
-        invalidate_buildings([room.building_id])
+        attributes_changed(Room, [room.pk], fields={"status"})
     row = [tenancy_id, room_id, start, via, now, actor["actor_id"], getattr(kiosk, "pk", None)]
     return _tenancy(row, person_id, name_masked, id_masked), True
 
@@ -209,5 +211,5 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
                  room_id=room.pk, end_date=tenancy.end_date.isoformat())
     if not open_here.exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
-        invalidate_buildings([room.building_id])
+        attributes_changed(Room, [room.pk], fields={"status"})
     return tenancy

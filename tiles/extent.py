@@ -23,14 +23,13 @@ from django.core.cache import caches
 from django.db import connection, transaction
 from psycopg import sql
 
+from gis_core.changes import Box
 from tiles import cache
 from tiles.layers import LAYERS, WORLD, buffer_m, tile_size
 
 CELL = 2000.0  # metres: features are boxed per 2 km cell, so the gaps between villages stay empty
 MARGIN = 50.0  # metres around every box
 KEY = "t:extent"
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ layer's own tiles and in the combined tiles. That is typically a few dozen keys:
 flush, no TTL guess. It runs after the transaction commits, so no reader can re-cache the old
 state (see tiles/cache.py).
 
-Saves and deletes through the ORM are caught by signals. Set-based updates (QuerySet.update,
-raw SQL) fire no signal: code doing those calls `invalidate_buildings()` or `invalidate_boxes()`.
+Edits of located rows arrive from the change pipeline (gis_core/changes.py: saves, deletes, bulk
+and set-based writes all report there) once their transaction has committed, with the boxes of
+the old and new places; derived data that is no located row (fields of view) calls
+`invalidate_boxes()`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from django.apps import apps
-from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db import transaction
 
+from gis_core.changes import MEMBERSHIP, Box
 from tiles import cache, extent
 from tiles.layers import LAYERS, MAX_ZOOM, WORLD, Layer, buffer_m, tile_size
 
 COMBINED = "all"
-
-Box = tuple[float, float, float, float]  # minx, miny, maxx, maxy in EPSG:3857
 
 
 def tiles_for_box(box: Box, z: int) -> Iterable[tuple[int, int]]:
@@ -54,24 +53,11 @@ def keys_for(boxes: Iterable[Box], layers: Iterable[Layer]) -> list[str]:
     return sorted(keys)
 
 
-def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
-    """Invalidate when the current transaction commits (at once outside a transaction).
-
-    `geometry_changed`: data was added or moved, so where data lies (tiles/extent.py) changes too.
-    """
+def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer]) -> None:
+    """Invalidate when the current transaction commits (at once outside a transaction): for
+    derived data that is no located row (coverage/fov.py's fields of view)."""
     keys = keys_for(list(boxes), list(layers))
     transaction.on_commit(lambda: cache.invalidate(keys))
-    if geometry_changed:
-        extent.forget()
-
-
-def invalidate_geometries(geoms, layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
-    """invalidate_boxes for geometries (e.g. what a bulk import or a planner save wrote). Many
-    boxes are merged per cell first: a city-wide import names each tile once, not once per building."""
-    boxes = [box for box in map(_box_of, geoms) if box]
-    if len(boxes) > 64:
-        boxes = merge_boxes(boxes)
-    invalidate_boxes(boxes, layers, geometry_changed=geometry_changed)
 
 
 def merge_boxes(boxes: Iterable[Box], cell: float = extent.CELL) -> list[Box]:
@@ -91,83 +77,28 @@ def layers_fed_by(label: str) -> list[Layer]:
     return [layer for layer in LAYERS.values() if label in layer.models]
 
 
-def invalidate_buildings(building_ids: Iterable[int], *, layers: Iterable[str] = ("buildings", "rooms")) -> None:
-    """After a set-based change to rooms or buildings (e.g. room status): their tiles at every zoom."""
-    ids = list(building_ids)
-    if ids:
-        with connection.cursor() as cur:
-            cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
-                        " SELECT ST_Extent(footprint_3857) AS e FROM buildings_building WHERE id = ANY(%s)) x", [ids])
-            box = cur.fetchone()
-        if box[0] is not None:
-            invalidate_boxes([box], [LAYERS[name] for name in layers])
+def _draws_membership(layer: Layer) -> bool:
+    """Whether a layer shows which community, grid or mesh a feature lies in."""
+    return any(word in name for name in layer.fields for word in MEMBERSHIP)
 
 
-# --- signals -----------------------------------------------------------------------------------
-
-# model label → (geometry field in lon/lat, how to find the box: own geometry or its building's)
-TRACKED = {
-    "gis_core.Community": "boundary",
-    "gis_core.Grid": "boundary",
-    "gis_core.Camera": "location",
-    "kiosk.Kiosk": "location",
-    "buildings.Building": "footprint",
-    "buildings.Room": None,  # a room is drawn within its building: use the building's footprint
-}
-
-
-def _box_of(geom) -> Box | None:
-    if geom is None:
-        return None
-    g = geom.transform(3857, clone=True)
-    minx, miny, maxx, maxy = g.extent
-    return (minx, miny, maxx, maxy)
-
-
-def _current_box(instance, field: str | None) -> Box | None:
-    if field is None:  # a room
-        from buildings.models import Building
-
-        fp = Building.objects.filter(pk=instance.building_id).values_list("footprint", flat=True).first()
-        return _box_of(fp)
-    return _box_of(getattr(instance, field))
-
-
-def _before_save(sender, instance, **kwargs):
-    field = TRACKED[sender._meta.label]
-    instance._tiles_old_box = None
-    if instance.pk is None:
-        return
-    if field is None:
-        old = sender.objects.filter(pk=instance.pk).values_list("building_id", flat=True).first()
-        if old is not None and old != instance.building_id:  # moved to another building
-            from buildings.models import Building
-
-            instance._tiles_old_box = _box_of(
-                Building.objects.filter(pk=old).values_list("footprint", flat=True).first())
-        return
-    old = sender.objects.filter(pk=instance.pk).values_list(field, flat=True).first()
-    if old is not None and not old.equals_exact(getattr(instance, field), tolerance=0):
-        instance._tiles_old_box = _box_of(old)
-
-
-def _after_save(sender, instance, created=False, **kwargs):
-    field = TRACKED[sender._meta.label]
-    old_box = getattr(instance, "_tiles_old_box", None)
-    boxes = [old_box, _current_box(instance, field)]
-    moved = field is not None and (created or old_box is not None)
-    invalidate_boxes(boxes, layers_fed_by(sender._meta.label), geometry_changed=moved)
-
-
-def _after_delete(sender, instance, **kwargs):
-    # A room deleted with its building finds no footprint: the building's own delete covers it.
-    box = _current_box(instance, TRACKED[sender._meta.label])
-    invalidate_boxes([box], layers_fed_by(sender._meta.label))
+def located_changed(sender, change, **kwargs) -> None:
+    """gis_core/changes.py, after the commit: tombstone the tiles of every layer the changed model
+    feeds, at every zoom, over the old and new places; forget the data extent when data moved.
+    Rows re-placed by a boundary edit (membership only) touch only layers that draw membership."""
+    layers = layers_fed_by(change.model)
+    if change.only(MEMBERSHIP):
+        layers = [layer for layer in layers if _draws_membership(layer)]
+    boxes = list(change.boxes)
+    if len(boxes) > 64:  # a city-wide import names each tile once, not once per building
+        boxes = merge_boxes(boxes)
+    if layers and boxes:
+        cache.invalidate(keys_for(boxes, layers))
+    if change.moved and not change.within:  # (rows drawn within others never change where data lies)
+        extent.forget()
 
 
 def connect() -> None:
-    for label in TRACKED:
-        model = apps.get_model(label)
-        pre_save.connect(_before_save, sender=model, dispatch_uid=f"tiles-pre-{label}")
-        post_save.connect(_after_save, sender=model, dispatch_uid=f"tiles-post-{label}")
-        post_delete.connect(_after_delete, sender=model, dispatch_uid=f"tiles-del-{label}")
+    from gis_core import changes
+
+    changes.located_changed.connect(located_changed, dispatch_uid="tiles-located-changed")

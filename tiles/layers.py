@@ -107,7 +107,7 @@ LAYERS: dict[str, Layer] = {
             fields={
                 "code": ("t.code", "String"), "address": ("t.address", "String"),
                 "floors": ("t.floors", "Number"),
-                "height": ("coalesce(t.height_m, t.floors * t.floor_height_m)", "Number"),
+                "height": ("t.effective_height_m", "Number"),
                 "room_count": ("t.room_count", "Number"), "vacant_count": ("t.vacant_count", "Number"),
             },
             minzoom=14, caps=((14, 6000), (15, None)), order_by="t.room_count DESC",
@@ -122,8 +122,9 @@ LAYERS: dict[str, Layer] = {
             fields={
                 "building": ("b.code", "String"), "building_id": ("t.building_id", "Number"),
                 "floor": ("t.floor", "Number"), "number": ("t.number", "String"),
-                "base_height": ("(t.floor - 1) * b.floor_height_m", "Number"),
-                "height": ("t.floor * b.floor_height_m", "Number"),
+                # Storeys split the building's height evenly, as in 3D: the top floor meets the roof.
+                "base_height": ("(t.floor - 1) * b.storey_height_m", "Number"),
+                "height": ("t.floor * b.storey_height_m", "Number"),
                 "status": ("t.status", "String"), "rent": ("t.rent_monthly::int", "Number"),
                 "area": ("t.area_m2::float8", "Number"),
             },
@@ -142,8 +143,7 @@ LAYERS: dict[str, Layer] = {
             name="cameras", table="gis_core_camera", geometry=((0, "location_3857"),),
             fields={
                 "code": ("t.code", "String"), "heading": ("t.heading_deg", "Number"),
-                "hfov": ("coalesce(t.hfov_deg, degrees(2 * atan(t.sensor_width_mm / (2 * t.focal_length_mm))))",
-                         "Number"),
+                "hfov": ("t.effective_hfov_deg", "Number"),
                 "ptz": ("t.ptz_type IN (1, 4)", "Boolean"),
             },
             where="t.active", minzoom=14, public=False,

@@ -180,3 +180,20 @@ def test_every_room_has_a_shape_inside_its_building(demo):
                          FROM buildings_room r WHERE r.building_id = b.id) OR vacant_count <> (SELECT count(*)
                          FROM buildings_room r WHERE r.building_id = b.id AND r.status = 'vacant')""")
     assert counters == 0
+
+
+def test_the_seed_goes_through_the_change_pipeline(demo):
+    """When the seed returns, what follows from where things are is there (gis_core/changes.py):
+    every active camera's views, the 3D mark, and rooms laid out by the one layout rule."""
+    from buildings.layout import relayout
+    from coverage.models import ViewBand
+    from model3d.models import TilesetState
+
+    cameras = set(Camera.objects.filter(active=True).values_list("pk", flat=True))
+    assert cameras and cameras == set(ViewBand.objects.values_list("camera_id", flat=True))
+    assert TilesetState.objects.filter(community__in=Community.objects.all(), dirty_since__isnull=False).exists()
+    some = list(Building.objects.order_by("pk").values_list("pk", flat=True)[:20])
+    before = dict(Room.objects.filter(building_id__in=some).values_list("pk", "layout"))
+    relayout(some)
+    after = dict(Room.objects.filter(building_id__in=some).values_list("pk", "layout"))
+    assert before and all(before[k].equals_exact(after[k], tolerance=0) for k in before)

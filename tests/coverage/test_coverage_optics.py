@@ -24,8 +24,7 @@ def test_pixel_density_is_the_inverse_of_reach():
     assert optics.ppm_at(2 * d, 2560, 90) == pytest.approx(31.25)
 
 
-def test_hfov_from_lens_and_vfov_from_frame():
-    assert optics.hfov_from_lens(4.0, 8.0) == pytest.approx(90.0)
+def test_vfov_from_frame():  # (HFOV from the lens is the camera's stored effective_hfov_deg: tests/core/test_rules.py)
     assert optics.vfov(90, 1920, 1080) == pytest.approx(58.7, abs=0.05)
 
 

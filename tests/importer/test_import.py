@@ -396,7 +396,7 @@ def test_failure_midway_leaves_the_database_unchanged(tmp_path, community, monke
         assert Building.objects.filter(source_id="4").exists()  # the new building was written…
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(importer, "assign_points", fail_after_writing)
+    monkeypatch.setattr("gis_core.assign.assign_points", fail_after_writing)  # inside the change pipeline
     with pytest.raises(RuntimeError):
         run(path)
     # …and rolled back with the update.

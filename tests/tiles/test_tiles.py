@@ -9,13 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from buildings.models import Landlord, Room
+from gis_core.changes import attributes_changed
 from gis_core.models import Camera
 from kiosk.models import Kiosk
 from tests.factories import make_building, make_community, mrect, rect
 from tests.tiles_helpers import decode, geometries, url_at
 from tiles import cache as tile_cache
 from tiles import extent
-from tiles.invalidation import invalidate_buildings
 
 pytestmark = pytest.mark.django_db
 
@@ -235,12 +235,12 @@ def test_moving_a_grid_boundary_updates_grid_tiles(client, scene, django_capture
     assert geometries(client.get(url), "grids") != before
 
 
-def test_set_based_updates_invalidate_through_the_helper(client, scene, django_capture_on_commit_callbacks):
+def test_set_based_updates_invalidate_through_the_change_pipeline(client, scene, django_capture_on_commit_callbacks):
     url = url_at(60, 57)
     client.get(url)
     with django_capture_on_commit_callbacks(execute=True):
         Room.objects.filter(building=scene["building"]).update(status=Room.Status.UNAVAILABLE)
-        invalidate_buildings([scene["building"].pk])
+        attributes_changed(Room, [r.pk for r in scene["rooms"]], fields={"status"})
     assert decode(client.get(url))["buildings"][scene["building"].pk]["vacant_count"] == 0
 
 

@@ -1,4 +1,5 @@
-"""Compute every camera's view and every grid's coverage (after a bulk load, which fires no signals)."""
+"""Compute every camera's view and every grid's coverage (after rows written by hand-made SQL, which
+bypass the change pipeline; or to recompute everything)."""
 
 import time
 
