@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth import authenticate, login, logout
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import lockout
+from accounts.models import StaffProfile
 from accounts.roles import Role, has_role
 from buildings.models import Building, Room
 from kiosk.models import Kiosk
@@ -78,17 +80,15 @@ def _back(kiosk, **query):
 def sign_in(request, code: str):
     kiosk = get_object_or_404(Kiosk, code=code)
     username, secret = request.POST.get("username", "").strip(), request.POST.get("secret", "")
-    user = authenticate(request, username=username, password=secret)
-    if user is None and secret.isdigit():
-        candidate = get_user_model().objects.filter(username=username, is_active=True).select_related(
-            "staff_profile").first()
-        profile = getattr(candidate, "staff_profile", None) if candidate else None
-        if profile is not None and profile.check_pin(secret):
-            user = candidate
-            user.backend = "django.contrib.auth.backends.ModelBackend"
-        elif profile is not None and profile.pin_locked:
-            return _back(kiosk, error=_("PIN 连续输错 5 次，已锁定 15 分钟；可用密码登录"))
+    # One try, password or PIN (accounts/backends.py): the login lockout sees and counts it.
+    user = authenticate(request, username=username, password=secret, kiosk_pin=True)
     if user is None:
+        if getattr(request, "axes_locked_out", False):
+            request.lockout_shown = True  # the kiosk stays on its page, with the lockout's message
+            return _back(kiosk, error=lockout.error(request).message)
+        profile = StaffProfile.objects.filter(user__username=username).first() if secret.isdigit() else None
+        if profile is not None and profile.pin_locked:
+            return _back(kiosk, error=_("PIN 连续输错 5 次，已锁定 15 分钟；可用密码登录"))
         return _back(kiosk, error=_("用户名、密码或 PIN 不正确"))
     if not has_role(user, *OPERATOR_ROLES):
         return _back(kiosk, error=_("只有房东、网格员和管理员可以在终端机上登记租户"))

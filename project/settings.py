@@ -6,6 +6,7 @@ must be given (DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE), and ALLOWED_HOSTS i
 
 import hashlib
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -119,6 +120,7 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "axes",  # login lockout (accounts/lockout.py)
 ]
 
 MIDDLEWARE = [
@@ -134,6 +136,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout answer
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -154,6 +157,34 @@ TEMPLATES = [
         },
     }
 ]
+
+# --- Sign-in and lockout (django-axes) ----------------------------------------------------------
+# Every password path (/login/, the planner's login, the admin, the kiosk's sign-in) goes through
+# authenticate(request=…): axes' backend refuses a locked-out username+address pair before any
+# password is checked. Each try is counted in PostgreSQL before its password is checked (one row
+# per pair, incremented under a row lock: accounts/lockout.py), so at most AXES_FAILURE_LIMIT tries
+# per cool-off are checked however many arrive at once. The kiosk PIN is a backend too
+# (accounts/backends.py), so PIN tries count as well; it keeps its own per-account limit.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.KioskPinBackend",
+]
+AXES_HANDLER = "accounts.lockout.ClaimFirstHandler"  # axes' database handler, counting first
+AXES_FAILURE_LIMIT = env_int("GIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a guesser elsewhere cannot lock a user out here
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout are refused without being counted, so it ends when it said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.response"  # 429, "try again in N minutes", translated
+AXES_CLIENT_IP_CALLABLE = "gis_core.client.client_ip"
+AXES_VERBOSE = False
+# Never stored or logged in clear: the kiosk's password-or-PIN field is "secret".
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "secret"]
+# Behind our own reverse proxy, the client's address is the last GIS_PROXY_HOPS entries of
+# X-Forwarded-For (gis_core/client.py); by default one hop when the proxy's https header is trusted.
+GIS_PROXY_HOPS = env_int("GIS_PROXY_HOPS", 1 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False) else 0, minimum=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -313,8 +344,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # fontTools narrates every font subset (door-plate PDFs) in some forty INFO lines.
-    "loggers": {"fontTools": {"level": "WARNING"}},
+    # fontTools narrates every font subset (door-plate PDFs) in some forty INFO lines; axes every
+    # failed sign-in's housekeeping (its warnings — failures, lockouts — stay).
+    "loggers": {"fontTools": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read

@@ -48,15 +48,20 @@ def test_sign_in_rules(desk, building):
     assert c.get(base + "status/").json()["room"] == rooms[0].pk
     c.post(base + "sign-out/")
     assert c.get(base + "status/").status_code == 403 and not KioskSession.objects.live().exists()
-    # Five wrong PINs lock PIN sign-in (the right PIN too), for every server process (database).
+    # Five wrong PINs lock this username at this kiosk (the login lockout: PIN and password alike)…
     for _ in range(4):
         c.post(base + "sign-in/", {"username": "landlord1", "secret": "111111"})
     r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "111111"}, follow=True)
-    assert "已锁定 15 分钟" in r.content.decode()
-    r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "246810"}, follow=True)
-    assert "已锁定" in r.content.decode() and not KioskSession.objects.live().exists()
-    r = c.post(base + "sign-in/", {"username": "landlord1", "secret": "landlord-pw-1"}, follow=True)
-    assert KioskSession.objects.live().count() == 1  # the password still works
+    assert "请 15 分钟后再试" in r.content.decode()
+    for secret in ("246810", "landlord-pw-1"):
+        r = c.post(base + "sign-in/", {"username": "landlord1", "secret": secret}, follow=True)
+        assert "分钟后再试" in r.content.decode() and not KioskSession.objects.live().exists()
+    # …and PIN sign-in everywhere (the PIN's own limit, for every server process: database)
+    elsewhere = Client(REMOTE_ADDR="10.9.9.9")
+    r = elsewhere.post(base + "sign-in/", {"username": "landlord1", "secret": "246810"}, follow=True)
+    assert "已锁定 15 分钟" in r.content.decode() and not KioskSession.objects.live().exists()
+    r = elsewhere.post(base + "sign-in/", {"username": "landlord1", "secret": "landlord-pw-1"}, follow=True)
+    assert KioskSession.objects.live().count() == 1  # the password still works there
 
 
 @pytest.mark.django_db(transaction=True)
