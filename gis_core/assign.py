@@ -105,7 +105,7 @@ def assign_within(model, area_wkt: str, community_id: int) -> int:
 
 
 # Models whose grid is derived from their location (app_label.Model).
-LOCATED_MODELS = ("buildings.Building", "gis_core.Camera", "kiosk.Kiosk", "reports.PatrolPoint")
+LOCATED_MODELS = ("buildings.Building", "gis_core.Camera", "kiosk.Kiosk", "reports.PatrolPoint", "safety.Incident")
 
 
 def reassign_area(area, community_id: int) -> dict[str, int]:

@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "safety",
+    "screen",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +305,16 @@ if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
     raise ImproperlyConfigured(
         f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
     )
+
+# --- Three-colour safety rating (safety/) and the service hall's screen (screen/) ------------------
+# Where incidents come from (safety/sources.py); the resident-reports source switches itself off
+# when the reports app is not installed.
+SAFETY_INCIDENT_SOURCES = env_list("SAFETY_INCIDENT_SOURCES", ["safety.sources.PoliceIncidents",
+                                                               "safety.sources.ResidentReports"])
+# The screen's figures are recomputed at most this often per community and process (edits in the
+# same process clear them at once); the page polls every SCREEN_POLL_SECONDS.
+SCREEN_CACHE_SECONDS = env_int("SCREEN_CACHE_SECONDS", 5, minimum=1)
+SCREEN_POLL_SECONDS = env_int("SCREEN_POLL_SECONDS", 5, minimum=1)
 
 # --- Kiosks ------------------------------------------------------------------------------------
 KIOSK_ROTATE_SECONDS = env_int("KIOSK_ROTATE_SECONDS", 8, minimum=2)  # one vacant room per N s when idle
