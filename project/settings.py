@@ -177,6 +177,9 @@ STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre
 STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
 # CesiumJS (3D viewer): its built directory, with the Workers, Assets and Widgets it loads itself.
 STATICFILES_DIRS += [("vendor/cesium", BASE_DIR / "node_modules" / "cesium" / "Build" / "Cesium")]
+# ECharts (the service-hall screen's charts): one bundle from node_modules/echarts (screen/finders.py).
+STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder",
+                       "django.contrib.staticfiles.finders.AppDirectoriesFinder", "screen.finders.EChartsFinder"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
