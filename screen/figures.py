@@ -1,7 +1,7 @@
 """The screen's live figures for one community: counts only, nothing personal.
 
 Per grid and in total: rooms vacant and let, registrations today and this week (tenancies
-registered since local midnight / Monday), open and overdue resident reports (when a source of
+registered since local midnight / Monday, from the counters of screen.models.RegistrationCount), open and overdue resident reports (when a source of
 reports is enabled), camera coverage at Observe, and the safety colour (only where published).
 Five small statements, each reaching the community's rows through an index; the result is kept
 per community for SCREEN_CACHE_SECONDS (screen/views.py) and cleared by edits in this process.
@@ -56,11 +56,11 @@ def compute(community: Community, now: datetime | None = None) -> dict:
             "SELECT b.grid_id, sum(b.vacant_count)::int, sum(l.n)::int FROM buildings_building b"
             " CROSS JOIN LATERAL (SELECT count(*) AS n FROM buildings_room r WHERE r.status = 'let'"
             " AND r.building_id = b.id) l WHERE b.community_id = %(c)s GROUP BY b.grid_id"), p))
+        # from the counts the tenancy triggers keep per building and quarter hour (screen.models)
         regs = {gid: (today, week) for gid, today, week in _rows(cur, (
-            "SELECT b.grid_id, count(*) FILTER (WHERE t.registered_at >= %(midnight)s)::int, count(*)::int"
-            " FROM residents_tenancy t JOIN buildings_room r ON r.id = t.room_id"
-            " JOIN buildings_building b ON b.id = r.building_id"
-            " WHERE t.registered_at >= %(monday)s AND r.community_id = %(c)s GROUP BY b.grid_id"), p)}
+            "SELECT b.grid_id, coalesce(sum(n.n) FILTER (WHERE n.quarter >= %(midnight)s), 0)::int, sum(n.n)::int"
+            " FROM screen_registrationcount n JOIN buildings_building b ON b.id = n.building_id"
+            " WHERE n.community_id = %(c)s AND n.quarter >= %(monday)s GROUP BY b.grid_id"), p)}
         coverage = {gid: (open_m2, covered) for gid, open_m2, covered in _rows(cur, (
             "SELECT a.area_id, a.open_m2, a.covered_m2 FROM coverage_areacoverage a"
             " JOIN gis_core_grid g ON g.id = a.area_id WHERE g.community_id = %(c)s AND g.level = 'grid'"

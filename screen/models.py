@@ -51,3 +51,19 @@ class Screen(models.Model):
         screen = cls.objects.filter(community=community, key_digest=digest(key), active=True).first()
         # compare_digest: the lookup is by digest already; this keeps a timing-safe final check.
         return screen if screen and hmac.compare_digest(screen.key_digest, digest(key)) else None
+
+
+class RegistrationCount(models.Model):
+    """Tenancies registered per building and quarter hour, kept by statement-level triggers on
+    residents_tenancy (migration 0002) whatever writes them — the kiosk, the admin, COPY. The
+    screen sums a community's counts since local midnight and since Monday from this small table
+    instead of searching the city's tenancies (quarter hours: every time zone's midnight is on one)."""
+
+    community_id = models.BigIntegerField()
+    building_id = models.BigIntegerField()
+    quarter = models.DateTimeField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community_id", "quarter", "building_id"],
+                                               name="screen_regcount_key")]

@@ -1,6 +1,7 @@
 """The screen's data endpoint: who may read it, the figures (counts only), ETag and refresh."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -113,3 +114,30 @@ def test_cache_expires_for_changes_made_elsewhere(client, hall, community, setti
     time.sleep(0.3)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
     figures.forget_all()
+
+
+def test_registration_counters_follow_inserts_moves_and_deletes(hall):
+    """The triggers keep the per-quarter-hour counts equal to the tenancies, whatever writes them."""
+    from django.db import connection
+
+    from residents.models import Tenancy
+
+    def counted():
+        with connection.cursor() as cur:
+            cur.execute("SELECT building_id, quarter, n FROM screen_registrationcount WHERE n <> 0 ORDER BY 1, 2")
+            got = cur.fetchall()
+            cur.execute("SELECT r.building_id, to_timestamp(floor(extract(epoch FROM t.registered_at) / 900) * 900),"
+                        " count(*) FROM residents_tenancy t JOIN buildings_room r ON r.id = t.room_id"
+                        " GROUP BY 1, 2 ORDER BY 1, 2")
+            return got, cur.fetchall()
+
+    got, want = counted()
+    assert got == want and sum(n for *_k, n in got) == 6
+    t = Tenancy.objects.order_by("id").first()
+    Tenancy.objects.filter(pk=t.pk).update(room=hall["rooms"][12])  # moved to E1
+    Tenancy.objects.filter(end_date__isnull=True).update(end_date=t.start_date + timedelta(days=40))  # counts stay
+    got, want = counted()
+    assert got == want
+    Tenancy.objects.filter(pk=t.pk).delete()
+    got, want = counted()
+    assert got == want and sum(n for *_k, n in got) == 5
