@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
+	@echo "make bench-safety three-colour rating of every grid at city scale, the screen's data endpoint (bench/results/safety.md)"
 
 deps:
 	@scripts/deps.sh
@@ -139,6 +140,12 @@ bench-3d: deps-test venv db static
 
 bench-cameras: venv db
 	$(PY) bench/cameras.py
+
+# Three-colour rating of 2,000+ grids and the service-hall screen's data endpoint (bench/results/safety.md).
+# SCALE=3 for a bounded run (the default 84 communities seed for ≈9 minutes, once).
+SCALE ?= 84
+bench-safety: venv db
+	$(PY) bench/safety.py --scale $(SCALE)
 
 # Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
 # `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.

@@ -19,6 +19,7 @@ class AuditEntry(models.Model):
         UNMASK = "unmask", _("查看明文")
         EXPORT = "export", _("导出")
         ROLE = "role", _("角色变更")
+        OVERRIDE = "override", _("人工调整评定")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)

@@ -25,9 +25,9 @@ from gis_core.rules import current_grid_sql
 from gis_core.spatial import PointOnSurface
 
 # Models whose grid is derived from their location (app_label.Model): re-placed when a boundary moves.
-LOCATED_MODELS = ("buildings.Building", "gis_core.Camera", "kiosk.Kiosk", "reports.PatrolPoint")
+LOCATED_MODELS = ("buildings.Building", "gis_core.Camera", "kiosk.Kiosk", "reports.PatrolPoint", "safety.Incident")
 # Models whose community, too, follows the geometry (a camera's or kiosk's is chosen by hand).
-COMMUNITY_FROM_LOCATION = frozenset({"buildings.Building", "reports.PatrolPoint", "reports.Report"})
+COMMUNITY_FROM_LOCATION = frozenset({"buildings.Building", "reports.PatrolPoint", "reports.Report", "safety.Incident"})
 
 # The point that places a row, by the geometry column the model has: a building's stored anchor
 # (buildings.Building.anchor, ST_PointOnSurface of the footprint), a point feature's location.
@@ -130,12 +130,15 @@ def assign_within(model, area, community_id: int | None) -> set[int]:
     the area it swept can change where anything lies. With a `community_id` (a grid moved), the rows
     of that community; without (a community boundary moved), every row there, and its community too
     where the model derives it."""
-    names = _fields(model)
-    column = next(c for f, c in _INDEXED_3857.items() if f in names)
-    where = sql.SQL(
-        "t.{col} && ST_Transform(ST_Envelope(ST_GeomFromEWKT(%s)), 3857) AND ST_Intersects(t.{anchor}, ST_GeomFromEWKT(%s))"
-    ).format(col=sql.Identifier(column), anchor=sql.Identifier(anchor_column(model)))
-    params = [area.ewkt, area.ewkt]
+    columns = {f.column for f in model._meta.concrete_fields}
+    column = next((c for f, c in _INDEXED_3857.items() if c in columns), None)
+    where = sql.SQL("ST_Intersects(t.{anchor}, ST_GeomFromEWKT(%s))").format(anchor=sql.Identifier(anchor_column(model)))
+    params = [area.ewkt]
+    if column is not None:
+        # A model with a stored 3857 copy: its GiST index finds the rows under the area's box first.
+        where = sql.SQL("t.{col} && ST_Transform(ST_Envelope(ST_GeomFromEWKT(%s)), 3857) AND ").format(
+            col=sql.Identifier(column)) + where
+        params.insert(0, area.ewkt)
     if community_id is not None:
         where = sql.SQL("t.community_id = %s AND ") + where
         params.insert(0, community_id)

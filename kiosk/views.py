@@ -67,7 +67,10 @@ def kiosk_page(request, code: str):
             "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
             "ion": ion.client_config(),  # None offline: nothing of Cesium ion is requested
         }
-    return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config})
+    from safety.public import legend  # grids' safety colours, where the administrator published them
+
+    return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config,
+                                                "safety_legend": legend(kiosk.community)})
 
 
 @require_safe

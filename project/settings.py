@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "safety",
+    "screen",
     "axes",  # login lockout (accounts/lockout.py)
 ]
 
@@ -206,6 +208,9 @@ STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre
 STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
 # CesiumJS (3D viewer): its built directory, with the Workers, Assets and Widgets it loads itself.
 STATICFILES_DIRS += [("vendor/cesium", BASE_DIR / "node_modules" / "cesium" / "Build" / "Cesium")]
+# ECharts (the service-hall screen's charts): one bundle from node_modules/echarts (screen/finders.py).
+STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder",
+                       "django.contrib.staticfiles.finders.AppDirectoriesFinder", "screen.finders.EChartsFinder"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -334,6 +339,16 @@ if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
     raise ImproperlyConfigured(
         f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
     )
+
+# --- Three-colour safety rating (safety/) and the service hall's screen (screen/) ------------------
+# Where incidents come from (safety/sources.py); the resident-reports source switches itself off
+# when the reports app is not installed.
+SAFETY_INCIDENT_SOURCES = env_list("SAFETY_INCIDENT_SOURCES", ["safety.sources.PoliceIncidents",
+                                                               "safety.sources.ResidentReports"])
+# The screen's figures are recomputed at most this often per community and process (edits in the
+# same process clear them at once); the page polls every SCREEN_POLL_SECONDS.
+SCREEN_CACHE_SECONDS = env_int("SCREEN_CACHE_SECONDS", 5, minimum=1)
+SCREEN_POLL_SECONDS = env_int("SCREEN_POLL_SECONDS", 5, minimum=1)
 
 # --- Kiosks ------------------------------------------------------------------------------------
 KIOSK_ROTATE_SECONDS = env_int("KIOSK_ROTATE_SECONDS", 8, minimum=2)  # one vacant room per N s when idle

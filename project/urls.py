@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("planner.urls")),
     path("", include("accounts.urls")),
     path("", include("coverage.urls")),
+    path("", include("safety.urls")),
+    path("", include("screen.urls")),
 ]
 handler500 = "gis_core.http_errors.server_error"

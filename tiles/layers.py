@@ -70,6 +70,23 @@ class Layer:
 # tiles that depend on it are kept no later than local midnight (tiles/cache.py).
 _CURRENT = current_grid_sql("t", local_today_sql())
 
+
+def _safety_layer(name: str, *, public: bool) -> Layer:
+    return Layer(
+        name=name, table="gis_core_grid",
+        geometry=((0, "boundary_3857_generalised"), (15, "boundary_3857")),
+        fields={"code": ("t.code", "String"), "name": ("t.name", "String"), "colour": ("r.colour", "String"),
+                "month": ("to_char(r.month, 'YYYY-MM')", "String")},
+        join="JOIN LATERAL (SELECT sr.colour, sr.month, sr.rule_set_id FROM safety_rating sr"
+             " WHERE sr.grid_id = t.id ORDER BY sr.month DESC LIMIT 1) r ON true"
+             " JOIN safety_ruleset s ON s.id = r.rule_set_id",
+        where="t.level = 'grid' AND " + ("s.published AND " if public else "") + _CURRENT,
+        minzoom=11, public=public, models=("gis_core.Grid",),
+        description=("网格三色评定（红、黄、绿；仅已公开的规则）/ grid safety colours (published rules only)"
+                     if public else "网格三色评定（全部，仅工作人员）/ grid safety colours (all, staff only)"),
+    )
+
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -163,6 +180,12 @@ LAYERS: dict[str, Layer] = {
             minzoom=15, public=False,
             description="摄像机视场（按画质等级分带；仅工作人员，或经管理员允许）/ camera fields of view by quality band",
         ),
+        # Three-colour safety rating (safety/): each grid's latest rating. In the public tiles only
+        # the colours made by a published rule set; staff read every colour from safety_staff.
+        # Ratings are written by set-based statements, which refresh these tiles themselves
+        # (safety.services.refresh_tiles).
+        _safety_layer("safety", public=True),
+        _safety_layer("safety_staff", public=False),
     )
 }
 

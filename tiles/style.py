@@ -63,7 +63,21 @@ def build(tilejson_url: str) -> dict:
         ],
     }
     _add_fields_of_view(style)
+    _add_safety(style)
     return style
+
+
+def _add_safety(style: dict) -> None:
+    """Grids tinted by their safety colour (safety/). The public `safety` layer carries colours only
+    of published rule sets, so where nothing is published nothing is drawn."""
+    from safety.models import HEX, Colour
+
+    at = next(i for i, layer in enumerate(style["layers"]) if layer["id"] == "grids-fill") + 1
+    style["layers"].insert(at, {
+        "id": "safety-fill", "type": "fill", "source": "village", "source-layer": "safety",
+        "paint": {"fill-color": ["match", ["get", "colour"], Colour.RED.value, HEX[Colour.RED],
+                                 Colour.YELLOW.value, HEX[Colour.YELLOW], HEX[Colour.GREEN]],
+                  "fill-opacity": ["interpolate", ["linear"], ["zoom"], 13, 0.45, 17, 0.2]}})
 
 
 def _add_fields_of_view(style: dict) -> None:

@@ -97,4 +97,6 @@ def style_json(request):
 @require_safe
 def map_page(request):
     """A full-screen map of the communities from our own tiles and style."""
-    return render(request, "tiles/map.html")
+    from safety.public import legend  # grids' safety colours, where the administrator published them
+
+    return render(request, "tiles/map.html", {"safety_legend": legend()})
