@@ -76,10 +76,13 @@ def kiosk_page(request, code: str):
 @require_safe
 def room_page(request, room_id: int):
     """What a phone shows after scanning a room card's code: the room, its building, the phone."""
-    room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id)
+    room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id,
+                             retired_at__isnull=True)
     landlord = room.building.landlord
     return render(request, "kiosk/room.html", {
         "room": room, "building": room.building, "phone": landlord.public_phone if landlord else None,
+        # The landlord's photos (resized, metadata stripped on upload): only while the room is vacant.
+        "photos": list(room.photos.values("id", "width", "height")) if room.status == Room.Status.VACANT else [],
     })
 
 

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "reports",
     "safety",
     "screen",
+    "landlords",
     "axes",  # login lockout (accounts/lockout.py)
 ]
 
@@ -171,7 +172,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.KioskPinBackend",
+    "landlords.backends.OneTimeCodeBackend",  # /my/ sign-in with a code printed at the service hall
 ]
+# A landlord's one-time sign-in code (landlords/codes.py) is valid this many hours after it is printed.
+LANDLORD_CODE_HOURS = env_int("GIS_LANDLORD_CODE_HOURS", 12, minimum=1)
 AXES_HANDLER = "accounts.lockout.ClaimFirstHandler"  # axes' database handler, counting first
 AXES_FAILURE_LIMIT = env_int("GIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("GIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("coverage.urls")),
     path("", include("safety.urls")),
     path("", include("screen.urls")),
+    path("", include("landlords.urls")),
 ]
 handler500 = "gis_core.http_errors.server_error"

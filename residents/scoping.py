@@ -88,3 +88,14 @@ def rooms_for_registration(user):
 
     q = building_scope(user, read=False)
     return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"))
+
+
+def own_buildings(user):
+    """The buildings a landlord account lets — the landlord scope alone, whatever other roles the
+    account holds (the /my/ pages: an administrator who is also a landlord sees their own)."""
+    from buildings.models import Building
+
+    roles = roles_of(user) & {Role.LANDLORD}
+    profile = getattr(user, "staff_profile", None) if roles else None
+    scope = scope_for(roles, landlord_id=profile.landlord_id if profile is not None else None, grid_ids=(), read=False)
+    return Building.objects.none() if scope is None else Building.objects.filter(scope.q())
