@@ -44,7 +44,8 @@ class SignInCodeAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, str(error.message), messages.ERROR)
             return
-        obj.pk = row.pk
+        for f in row._meta.concrete_fields:  # the admin's own object becomes the row just issued
+            setattr(obj, f.attname, getattr(row, f.attname))
         self.message_user(request, format_html(
             gettext("登录码（只显示这一次，请打印交给房东）：<strong style=\"font-size:1.6em\">{}</strong>，有效期至 {}"),
             code, row.expires_at.strftime("%Y-%m-%d %H:%M")), messages.SUCCESS)

@@ -35,8 +35,9 @@ def process(upload) -> tuple[bytes, int, int]:
             if image.width * image.height > MAX_PIXELS:
                 raise PayloadTooLarge(_("照片像素过多（最多 4000 万像素）"))
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PayloadTooLarge(_("照片像素过多（最多 4000 万像素）")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Unprocessable(_("无法识别为照片，请上传 JPEG、PNG 或 WebP 图片")) from None
     image = ImageOps.exif_transpose(image)  # upright as the camera meant, before EXIF is dropped
     image = image.convert("RGB")
