@@ -87,7 +87,7 @@ def rooms_for_registration(user):
     from buildings.models import Room
 
     q = building_scope(user, read=False)
-    return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"))
+    return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"), retired_at__isnull=True)
 
 
 def own_buildings(user):

@@ -83,3 +83,24 @@ def test_renters_see_description_and_photos(estate):
     client.post(f"/my/r/{room.pk}/retire/")
     assert Client().get(url).status_code == 404
     assert Client().get(f"/r/{room.pk}/").status_code == 404
+
+
+def test_consent_given_at_a_kiosk_is_recorded_as_such(estate, django_capture_on_commit_callbacks):
+    from kiosk.models import Kiosk
+    from tests.factories import point
+    from tests.landlords.conftest import PASSWORD
+
+    Kiosk.objects.create(code="k9", name="一组终端", community=estate.building.community, resident_group="一组",
+                         location=point(60, 40))
+    desk = Client()
+    assert desk.post("/kiosk/k9/register/consent/", {"give": "1"}).status_code == 403  # not signed in
+    desk.post("/kiosk/k9/register/sign-in/", {"username": "landlord-a", "secret": PASSWORD})
+    assert "同意公开我的电话" in desk.get("/kiosk/k9/register/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert desk.post("/kiosk/k9/register/consent/", {"give": "1"}).status_code == 302
+    assert set(surfaces(estate).values()) == {True}
+    assert Landlord.objects.get(pk=estate.mine.pk).consent_method == "kiosk"
+    assert ConsentEvent.objects.get().method == "kiosk"
+    with django_capture_on_commit_callbacks(execute=True):
+        desk.post("/kiosk/k9/register/consent/", {"give": "0"})
+    assert set(surfaces(estate).values()) == {False}
