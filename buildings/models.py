@@ -240,7 +240,7 @@ class Room(models.Model):
     capacity = models.PositiveSmallIntegerField(_("可住人数"), default=2)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.VACANT)
     # What the landlord publishes with a vacancy (landlords/): shown on the kiosk card and the phone pages.
-    description = models.CharField(_("简介"), max_length=300, blank=True)
+    description = models.CharField(_("简介"), max_length=300, blank=True, default="", db_default="")  # (COPY loads omit it)
     publish_until = models.DateField(_("发布截止"), null=True, blank=True,
                                      help_text=_("到期后空置房间改为不可出租（manage.py expire_listings）"))
     # A retired room (merged, demolished) stays with its history: unavailable, hidden from maps and lists.

@@ -126,16 +126,17 @@ LAYERS: dict[str, Layer] = {
                 "floors": ("t.floors", "Number"),
                 "height": ("t.effective_height_m", "Number"),
                 "room_count": ("t.room_count", "Number"), "vacant_count": ("t.vacant_count", "Number"),
-                # Only while the landlord consents (absent otherwise); a consent change reports the
-                # landlord's buildings (Landlord.save), which tombstones these tiles.
-                "landlord_phone": ("CASE WHEN l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> ''"
-                                   " THEN l.phone END", "String"),
+                # Whether the landlord consents to publish their phone (the number itself never goes
+                # into tiles, which anyone can harvest in bulk: pages ask the API on a tap). A consent
+                # change reports the landlord's buildings (Landlord.save), which tombstones these tiles.
+                "phone_public": ("coalesce(l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '', false)",
+                                 "Boolean"),
             },
             join="LEFT JOIN buildings_landlord l ON l.id = t.landlord_id",
             minzoom=14, caps=((14, 6000), (15, None)), order_by="t.room_count DESC",
             # The address is read from tiles by nobody (pages ask the API); at z14–15 a city tile
             # holds thousands of buildings, and unique addresses were half its bytes.
-            field_minzoom={"address": 16, "landlord_phone": 16},
+            field_minzoom={"address": 16, "phone_public": 16},
             description="楼栋（层数、高度、房间数、空置数；地址自 16 级起）/ buildings (address from z16)", models=("buildings.Building", "buildings.Room"),
         ),
         Layer(

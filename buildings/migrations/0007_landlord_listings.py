@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='room',
             name='description',
-            field=models.CharField(blank=True, max_length=300, verbose_name='简介'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=300, verbose_name='简介'),
         ),
         migrations.AddField(
             model_name='room',

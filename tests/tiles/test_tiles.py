@@ -37,9 +37,10 @@ def test_overview_zooms_leave_out_the_building_address(client, scene):
         expected = {"code": "B-1", "floors": 2, "height": 6.0, "room_count": 3, "vacant_count": 2}
         if z >= 16:
             expected["address"] = "测试路 B-1 号"
+            expected["phone_public"] = False  # (whether the landlord consents; never the number)
         assert tile["buildings"] == {b.pk: expected}, z
     layers = {v["id"]: v for v in client.get("/tiles/tiles.json").json()["vector_layers"]}
-    assert "address" in layers["buildings"]["fields"]
+    assert {"address", "phone_public"} <= set(layers["buildings"]["fields"])
 
 
 def test_tile_holds_every_public_layer_with_ids_and_attributes(client, scene):
@@ -52,7 +53,7 @@ def test_tile_holds_every_public_layer_with_ids_and_attributes(client, scene):
         g = Grid.objects.get(pk=pk)
         assert props == {"code": g.code, "name": g.name, "level": g.level}
     assert tile["buildings"] == {b.pk: {"code": "B-1", "address": "测试路 B-1 号", "floors": 2, "height": 6.0,
-                                        "room_count": 3, "vacant_count": 2}}
+                                        "room_count": 3, "vacant_count": 2, "phone_public": False}}
     assert tile["rooms"] == {
         r1.pk: {"building": "B-1", "building_id": b.pk, "floor": 1, "number": "101", "base_height": 0.0,
                 "height": 3.0, "status": "vacant", "rent": 800, "area": 20.0},
@@ -261,7 +262,9 @@ def test_landlord_phone_never_reaches_tiles(client, scene):
     landlord.save()
     scene["building"].landlord = landlord
     scene["building"].save()
-    assert b"13912345678" not in client.get(url_at(60, 57)).content
+    tile = client.get(url_at(60, 57))
+    assert b"13912345678" not in tile.content
+    assert decode(tile)["buildings"][scene["building"].pk]["phone_public"] is True  # only whether it is public
 
 
 def _wsgi_get(path, **headers):
