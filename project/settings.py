@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "onboarding",
 ]
 
 MIDDLEWARE = [
@@ -315,7 +316,7 @@ LOGGING = {
 }
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
-# only local files chosen by staff (buildings.importer refuses /vsicurl/ and other virtual paths).
+# only local files chosen by staff (onboarding.source refuses /vsicurl/ and other virtual paths).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # --- 3D model (model3d/) -----------------------------------------------------------------------

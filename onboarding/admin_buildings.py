@@ -1,4 +1,4 @@
-"""Admin upload page for building footprints: a thin wrapper over buildings.importer.
+"""Admin upload page for building footprints: a thin wrapper over onboarding.footprints.
 
 Put the mixin in front of the ModelAdmin base class:
 
@@ -25,7 +25,7 @@ from django.urls import path
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
-from buildings.importer import MAX_FLOORS, SOURCE_MAX, ImportFailed, ImportOptions, import_buildings
+from onboarding.footprints import MAX_FLOORS, SOURCE_MAX, ImportFailed, ImportOptions, import_buildings
 
 UPLOAD_EXTENSIONS = ["geojson", "json", "gpkg", "pbf", "osm", "zip"]
 # What a zipped shapefile may hold. Anything else could be a format that points elsewhere (e.g. VRT).

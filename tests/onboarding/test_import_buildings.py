@@ -1,4 +1,4 @@
-"""Importing building footprints: buildings.importer through manage.py import_buildings and the admin.
+"""Importing building footprints: onboarding.footprints through manage.py import_buildings and the admin.
 
 Every input file is written by the test itself into tmp_path (GeoJSON by hand, GeoPackage and
 Shapefile with ogr2ogr, OSM PBF with pyosmium); the community fixture is the 400 × 200 m
@@ -21,8 +21,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from pyproj import Transformer
 
-from buildings import importer
-from buildings.importer import (
+from onboarding.footprints import write as importer
+from onboarding.footprints import (
     Action, CRSProblem, ImportOptions, NothingImported, SourceUnreadable, UnknownField, UnknownLayer,
     building_code, import_buildings, parse_hstore,
 )

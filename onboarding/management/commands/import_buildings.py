@@ -1,4 +1,4 @@
-"""Import building footprints from a local vector file (a thin wrapper over buildings.importer).
+"""Import building footprints from a local vector file (a thin wrapper over onboarding.footprints).
 
     manage.py import_buildings survey.gpkg --layer footprints --floors-field 层数
     manage.py import_buildings extract.osm.pbf --dry-run --report report.csv
@@ -9,7 +9,7 @@ from argparse import BooleanOptionalAction
 
 from django.core.management.base import BaseCommand, CommandError
 
-from buildings.importer import Action, ImportFailed, ImportOptions, ImportReport, import_buildings
+from onboarding.footprints import Action, ImportFailed, ImportOptions, ImportReport, import_buildings
 
 # Rows printed at normal verbosity; the CSV report (--report) or -v 2 has them all.
 PRINTED_ROWS = 50
