@@ -42,3 +42,22 @@ def ogr2ogr(*args):
 
 def ogrinfo(*args) -> str:
     return subprocess.run(["ogrinfo", *map(str, args)], check=True, capture_output=True, text=True).stdout
+
+
+def write_osm_area(path, extent=(0, 0, 400, 200), tags=None):
+    """One closed way around `extent` (metres) with area tags: a village outline as OSM maps it."""
+    import osmium
+
+    x0, y0, x1, y1 = extent
+    corners = [lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)]
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for node_id, location in enumerate(corners, start=1):
+            writer.add_node(osmium.osm.mutable.Node(id=node_id, location=location))
+        writer.add_way(osmium.osm.mutable.Way(id=7, nodes=[1, 2, 3, 4, 1], tags=tags or {
+            "landuse": "residential", "name": "城中村社区"}))
+        # A footway: no area, never a community.
+        writer.add_way(osmium.osm.mutable.Way(id=8, nodes=[1, 3], tags={"highway": "footway"}))
+    finally:
+        writer.close()
+    return path

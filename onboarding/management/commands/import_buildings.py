@@ -9,10 +9,8 @@ from argparse import BooleanOptionalAction
 
 from django.core.management.base import BaseCommand, CommandError
 
-from onboarding.footprints import Action, ImportFailed, ImportOptions, ImportReport, import_buildings
-
-# Rows printed at normal verbosity; the CSV report (--report) or -v 2 has them all.
-PRINTED_ROWS = 50
+from onboarding.footprints import ImportFailed, ImportOptions, import_buildings
+from onboarding.management.reporting import print_rows, write_report
 
 
 class Command(BaseCommand):
@@ -51,27 +49,9 @@ class Command(BaseCommand):
             result = import_buildings(path, options)
         except ImportFailed as exc:
             if exc.report is not None:
-                self._print_rows(exc.report, verbosity)
-                self._write_report(exc.report, report)
+                print_rows(self, exc.report, verbosity)
+                write_report(self, exc.report, report)
             raise CommandError(str(exc)) from exc
-        self._print_rows(result, verbosity)
-        self._write_report(result, report)
+        print_rows(self, result, verbosity)
+        write_report(self, result, report)
         self.stdout.write(self.style.SUCCESS(result.summary()))
-
-    def _print_rows(self, result: ImportReport, verbosity: int) -> None:
-        """Print the rows that need a look: rejected, repaired, or imported with a warning."""
-        notable = [row for row in result.rows if row.action is Action.REJECTED or row.reason]
-        shown = notable if verbosity > 1 else notable[:PRINTED_ROWS]
-        for row in shown:
-            line = f"#{row.feature} {row.source_id} {row.action.label}: {row.reason}"
-            self.stdout.write(self.style.WARNING(line) if row.action is Action.REJECTED else line)
-        if len(shown) < len(notable):
-            self.stdout.write(f"… {len(notable) - len(shown)} more; see --report FILE.csv or -v 2")
-
-    def _write_report(self, result: ImportReport, path: str | None) -> None:
-        if not path:
-            return
-        # utf-8-sig: Excel, which planners open the report with, needs the BOM to read Chinese text.
-        with open(path, "w", newline="", encoding="utf-8-sig") as stream:
-            result.write_csv(stream)
-        self.stdout.write(f"report: {path}")
