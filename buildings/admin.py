@@ -1,7 +1,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from onboarding.admin_buildings import BuildingImportAdminMixin
+from onboarding.admin_uploads import BuildingImportAdminMixin
 from buildings.models import Building, Landlord, Room
 from qrcodes.admin import print_qr_sheet, reissue_qr_codes
 

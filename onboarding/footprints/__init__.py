@@ -1,7 +1,7 @@
 """Import building footprints from a local GDAL/OGR source: Shapefile, GeoPackage, GeoJSON, OSM PBF…
 
 One import core serves both entry points — ``manage.py import_buildings`` and the admin upload page
-(onboarding.admin_buildings) — which only turn their input into :class:`ImportOptions` and present the
+(onboarding.admin_uploads) — which only turn their input into :class:`ImportOptions` and present the
 :class:`ImportReport`. The pipeline, in order:
 
 1. open the file and pick the layer (onboarding.source: local files only, text decoding detected);

@@ -203,3 +203,32 @@ def test_command_with_csv_report(tmp_path):
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert [(r["code"], r["action"]) for r in rows] == [(f"{COMMUNITY}{i:03d}", "created") for i in range(1, 5)]
     assert Building.objects.count() == 0
+
+
+def test_admin_upload_of_a_zipped_shapefile(client, staff_with, tmp_path):
+    make_community()
+    client.force_login(staff_with("gis_core.add_grid", "gis_core.view_grid"))
+    src = write_geojson(tmp_path / "src.geojson", grid_features())
+    ogr2ogr("-f", "ESRI Shapefile", tmp_path / "grids.shp", src)
+    archive = tmp_path / "grids.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+            if (tmp_path / f"grids.{ext}").exists():
+                z.write(tmp_path / f"grids.{ext}", f"grids.{ext}")
+    assert 'href="/admin/gis_core/grid/import/"' in client.get("/admin/gis_core/grid/").content.decode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    dry = client.post("/admin/gis_core/grid/import/", {
+        "file": SimpleUploadedFile("grids.zip", archive.read_bytes()), "level": "grid", "dry_run": "on"})
+    assert dry.status_code == 200 and "dry run" in dry.content.decode() and not Grid.objects.exists()
+    done = client.post("/admin/gis_core/grid/import/", {
+        "file": SimpleUploadedFile("grids.zip", archive.read_bytes()), "level": "grid"})
+    assert done.status_code == 200 and f"{COMMUNITY}004" in done.content.decode()
+    assert Grid.objects.count() == 4
+    bad = client.post("/admin/gis_core/grid/import/", {"file": SimpleUploadedFile("x.geojson", b"{not json")})
+    assert bad.status_code == 200 and "errornote" in bad.content.decode()
+
+
+def test_admin_upload_needs_the_add_permission(client, staff_with):
+    client.force_login(staff_with(username="viewer"))
+    assert client.get("/admin/gis_core/community/import/").status_code == 403
