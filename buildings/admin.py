@@ -1,7 +1,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from onboarding.admin_uploads import BuildingImportAdminMixin
+from onboarding.admin_uploads import BuildingImportAdminMixin, RoomImportAdminMixin
 from buildings.models import Building, Landlord, Room
 from qrcodes.admin import print_qr_sheet, reissue_qr_codes
 
@@ -26,7 +26,7 @@ class BuildingAdmin(BuildingImportAdminMixin, LeafletGeoAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(LeafletGeoAdmin):
+class RoomAdmin(RoomImportAdminMixin, LeafletGeoAdmin):
     list_display = ("__str__", "floor", "number", "area_m2", "rent_monthly", "capacity", "status")
     list_filter = ("status", "building__grid")
     search_fields = ("building__code", "number")

@@ -210,3 +210,52 @@ class BoundaryImportAdminMixin(ImportPageMixin):
 
     import_form = BoundaryImportForm
     import_title = _("导入社区、网格、网眼边界")
+
+
+class RoomImportForm(forms.Form):
+    file = forms.FileField(label=_("登记表"), validators=[FileExtensionValidator(["xlsx", "xlsm", "csv"])],
+                           help_text=_("Excel（.xlsx）或 CSV（UTF-8 或 GB18030）"))
+    sheet = forms.CharField(label=_("工作表"), required=False, help_text=_("缺省：第一个工作表"))
+    community = forms.CharField(label=_("社区代码"), required=False, max_length=12,
+                                help_text=_("只匹配该社区的楼栋"))
+    column_map = forms.CharField(label=_("列名对应"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text=_("每行一个 列名=字段，例如 门牌=address"))
+    all_or_nothing = forms.BooleanField(label=_("有错误时全部不导入"), required=False)
+    dry_run = forms.BooleanField(label=_("试运行（不写入）"), required=False)
+
+    def run(self, path):
+        from onboarding.rooms import RoomOptions, import_rooms
+
+        data = self.cleaned_data
+        return import_rooms(path, RoomOptions(
+            sheet=data["sheet"].strip() or None, community=data["community"].strip() or None,
+            column_map=tuple(line.strip() for line in data["column_map"].splitlines() if line.strip()),
+            all_or_nothing=data["all_or_nothing"], dry_run=data["dry_run"]))
+
+
+class RoomImportAdminMixin(ImportPageMixin):
+    """Adds the import/ page (and ?template=1, the register template) to the Room ModelAdmin."""
+
+    import_form = RoomImportForm
+    import_title = _("导入出租房屋登记表")
+
+    def import_get(self, request):
+        if "template" not in request.GET:
+            return None
+        import io
+
+        from django.http import HttpResponse
+
+        from onboarding.rooms.template import write_template
+
+        buffer = io.BytesIO()
+        write_template(buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="rooms.xlsx"'
+        return response
+
+    def import_context(self) -> dict:
+        return {"template_url": "?template=1"}
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -28,11 +28,12 @@ _GEOMETRY_FIELD = {"footprint", "location"}
 
 # PIPELINE: switch to gis_core.changes
 def after_import(*, areas: Iterable = (), relayout_buildings: Iterable[int] = (),
-                 communities: Iterable[int] = ()) -> dict[str, int]:
+                 touched_buildings: Iterable[int] = (), communities: Iterable[int] = ()) -> dict[str, int]:
     """Re-derive what the import changed; returns the rows re-placed per model.
 
     `areas`: GEOS (multi)polygons, lon/lat, where a community/grid/mesh boundary was created or
-    changed (the old and the new shape). `relayout_buildings`: buildings whose rooms changed.
+    changed (the old and the new shape). `relayout_buildings`: buildings whose rooms were added or
+    renumbered. `touched_buildings`: buildings whose rooms changed otherwise (status, rent: tiles only).
     `communities`: communities whose 3D model must be rebuilt besides those the areas touch.
     """
     from buildings.layout import relayout
@@ -62,6 +63,9 @@ def after_import(*, areas: Iterable = (), relayout_buildings: Iterable[int] = ()
         invalidate_buildings(buildings)
         community_ids |= set(apps.get_model("buildings.Building").objects.filter(
             pk__in=buildings).values_list("community_id", flat=True))
+    touched = sorted(set(touched_buildings) - set(buildings))
+    if touched:
+        invalidate_buildings(touched)
     if community_ids:
         _rebuild_3d(community_ids)
     return placed
