@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-import deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
+	@echo "make bench-import  30,000 rooms from a register (XLSX, GB18030 CSV) and a grid tree: rows/s, features/s (bench/results/import.md)"
 
 deps:
 	@scripts/deps.sh
@@ -128,6 +129,10 @@ bench-checkin: demo
 .PHONY: bench-planner
 bench-planner: venv db
 	$(PY) bench/planner.py
+
+# Rooms from a register and a grid tree from a vector file (bench/results/import.md).
+bench-import: venv db
+	$(PY) bench/import_rooms.py
 
 # Proxy, replicas, lag, edit → kiosk through both (bench/results/scale.md).
 .PHONY: bench-scale
