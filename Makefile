@@ -132,7 +132,7 @@ bench-planner: venv db
 
 # Rooms from a register and a grid tree from a vector file (bench/results/import.md).
 bench-import: venv db
-	$(PY) bench/import_rooms.py
+	$(PY) bench/import_rooms.py --big 100000
 
 # Proxy, replicas, lag, edit → kiosk through both (bench/results/scale.md).
 .PHONY: bench-scale

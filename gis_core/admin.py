@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from gis_core.models import Camera, Community, Grid
+from onboarding.admin_exports import export_communities, geo_actions
 from onboarding.admin_uploads import BoundaryImportAdminMixin
 
 admin.site.site_header = _("城中村社区治理 GIS")
@@ -14,6 +15,7 @@ admin.site.index_title = _("管理")
 class CommunityAdmin(BoundaryImportAdminMixin, LeafletGeoAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
+    actions = [export_communities, *geo_actions("communities")]
 
 
 @admin.register(Grid)
@@ -23,6 +25,7 @@ class GridAdmin(BoundaryImportAdminMixin, LeafletGeoAdmin):
     search_fields = ("code", "name", "responsible_person")
     readonly_fields = ("version",)
     list_select_related = ("parent",)
+    actions = [*geo_actions("grids"), *geo_actions("meshes")]
 
 
 @admin.register(Camera)
@@ -32,3 +35,4 @@ class CameraAdmin(LeafletGeoAdmin):
     search_fields = ("code", "name")
     readonly_fields = ("grid",)
     list_select_related = ("grid",)
+    actions = [*geo_actions("cameras"), *geo_actions("views")]

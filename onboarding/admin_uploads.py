@@ -61,6 +61,8 @@ class BuildingImportForm(forms.Form):
     source = forms.CharField(label=_("数据来源"), required=False, max_length=SOURCE_MAX,
                              help_text=_("缺省：文件名（OSM 为 osm）；同一来源再次导入会原地更新"))
     id_field = forms.CharField(label=_("编号字段"), required=False)
+    code_field = forms.CharField(label=_("楼栋编码字段"), required=False,
+                                 help_text=_("按楼栋编码原地更新（重新导入导出的文件）"))
     floors_field = forms.CharField(label=_("层数字段"), required=False)
     height_field = forms.CharField(label=_("高度字段"), required=False)
     address_field = forms.CharField(label=_("地址字段"), required=False)
@@ -79,7 +81,7 @@ class BuildingImportForm(forms.Form):
     def import_options(self) -> ImportOptions:
         data = self.cleaned_data
         text = {name: data[name].strip() or None for name in (
-            "layer", "source", "id_field", "floors_field", "height_field", "address_field", "name_field")}
+            "layer", "source", "id_field", "code_field", "floors_field", "height_field", "address_field", "name_field")}
         return ImportOptions(srid=data["srid"], default_floors=data["default_floors"],
                              floor_height=data["floor_height"], repair=data["repair"], dry_run=data["dry_run"],
                              **text)

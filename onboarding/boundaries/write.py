@@ -27,6 +27,8 @@ from onboarding.report import Action
 from planner import checks
 
 MATCH_RATIO = 0.95
+# Boundaries closer than this (degrees, ≈1 mm) are the same on re-import: an export keeps 9 decimals.
+SAME_BOUNDARY_TOLERANCE = 1e-8
 
 
 def place(candidates: list[Boundary], options) -> None:
@@ -220,7 +222,7 @@ def write(candidates: list[Boundary], note: str) -> list:
             _finish(b, Action.CREATED)
             areas.append(b.geometry)
             continue
-        moved = not e.boundary.equals_exact(b.geometry, tolerance=1e-9)
+        moved = not e.boundary.equals_exact(b.geometry, tolerance=SAME_BOUNDARY_TOLERANCE)
         if not moved and all(getattr(e, k) == v for k, v in values.items()):
             _finish(b, Action.UNCHANGED)
             continue
@@ -240,7 +242,7 @@ def _write_community(b: Boundary) -> list:
         Community.objects.bulk_create([Community(code=b.code, name=b.name or b.code, boundary=b.geometry)])
         _finish(b, Action.CREATED)
         return [b.geometry]
-    moved = not e.boundary.equals_exact(b.geometry, tolerance=1e-9)
+    moved = not e.boundary.equals_exact(b.geometry, tolerance=SAME_BOUNDARY_TOLERANCE)
     name = b.name or e.name
     if not moved and name == e.name:
         _finish(b, Action.UNCHANGED)

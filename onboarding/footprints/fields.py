@@ -77,13 +77,13 @@ class FieldMap:
             return found + tuple(d for d in defaults if d not in found) if tags_column else found
 
         mapping = {
-            "id": names(options.id_field, ID_NAMES),
+            "id": names(options.code_field or options.id_field, ID_NAMES),
             "floors": names(options.floors_field, FLOORS_NAMES),
             "height": names(options.height_field, HEIGHT_NAMES),
             "address": names(options.address_field, ADDRESS_NAMES),
             "name": names(options.name_field, NAME_NAMES),
         }
-        osm_ids = is_osm and not options.id_field
+        osm_ids = is_osm and not (options.id_field or options.code_field)
         wanted = {n for group in mapping.values() for n in group}
         wanted |= {tags_column, "building", "osm_id", "osm_way_id"} if is_osm else {tags_column}
         return cls(

@@ -25,6 +25,8 @@ class ImportOptions:
     srid: int | None = None  # the source CRS; overrides a declared one that is wrong
     source: str | None = None  # provenance name; default "osm" for OSM files, else the file name stem
     id_field: str | None = None
+    # Key features by building code instead of (source, source id): an export re-imported in place.
+    code_field: str | None = None
     floors_field: str | None = None
     height_field: str | None = None
     address_field: str | None = None

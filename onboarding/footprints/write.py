@@ -152,11 +152,12 @@ def write(candidates: list[Candidate], source: str, options: ImportOptions) -> N
     Building.save() would look up the community and run the grid UPDATE once per row; here the
     community comes from _locate() and assign_points() places every row in one statement.
     """
-    existing = {
-        b.source_id: b
-        for b in Building.objects.filter(source=source).exclude(source_id="").only(
-            "id", "code", "source_id", "footprint", "floors", "height_m", "address", "community")
-    }
+    if options.code_field:
+        key, rows = "code", Building.objects.filter(code__in=[c.row.source_id for c in candidates])
+    else:
+        key, rows = "source_id", Building.objects.filter(source=source).exclude(source_id="")
+    existing = {getattr(b, key): b for b in rows.only(
+        "id", "code", "source_id", "footprint", "floors", "height_m", "address", "community")}
     now = timezone.now()
     new: list[tuple[Candidate, Building]] = []
     changed: list[Building] = []
@@ -186,7 +187,7 @@ def write(candidates: list[Candidate], source: str, options: ImportOptions) -> N
         else:
             candidate.finish(Action.UNCHANGED, building.code)
 
-    created = assign_codes(new)
+    created = assign_codes(new, by_code=bool(options.code_field))
     Building.objects.bulk_create(created, batch_size=BATCH_SIZE)
     Building.objects.bulk_update(changed, _UPDATED_FIELDS, batch_size=BATCH_SIZE)
     assign_points(Building, [b.pk for b in created] + moved, set_community=True)
@@ -195,9 +196,10 @@ def write(candidates: list[Candidate], source: str, options: ImportOptions) -> N
                           layers_fed_by("buildings.Building"), geometry_changed=bool(created or moved))
 
 
-def assign_codes(new: list[tuple[Candidate, Building]]) -> list[Building]:
-    """Give each new building its first free code; a feature with no free code is rejected."""
-    choices = {id(b): building_code(b.source, b.source_id) for _, b in new}
+def assign_codes(new: list[tuple[Candidate, Building]], *, by_code: bool = False) -> list[Building]:
+    """Give each new building its first free code (by_code: the code the file gives); a feature
+    with no free code is rejected."""
+    choices = {id(b): (b.source_id,) if by_code else building_code(b.source, b.source_id) for _, b in new}
     taken = set(Building.objects.filter(
         code__in=[code for codes in choices.values() for code in codes]).values_list("code", flat=True))
     created = []

@@ -24,6 +24,8 @@ class Command(BaseCommand):
                                                      "(or with a wrong one), e.g. 4490 or 4543")
         parser.add_argument("--source", help="provenance name (default: osm for OSM files, else the file name)")
         parser.add_argument("--id-field", help="attribute holding a stable feature id")
+        parser.add_argument("--code-field", help="attribute holding the building code: update buildings by code "
+                                                 "(re-importing an export), new ones keep the file's code")
         parser.add_argument("--floors-field", help="attribute holding the number of floors")
         parser.add_argument("--height-field", help="attribute holding the height in metres")
         parser.add_argument("--address-field", help="attribute holding the address")
@@ -41,6 +43,7 @@ class Command(BaseCommand):
         try:
             options = ImportOptions(
                 layer=opts["layer"], srid=opts["srid"], source=opts["source"], id_field=opts["id_field"],
+                code_field=opts["code_field"],
                 floors_field=opts["floors_field"], height_field=opts["height_field"],
                 address_field=opts["address_field"], name_field=opts["name_field"],
                 default_floors=opts["default_floors"], floor_height=opts["floor_height"],
