@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import json
 import sqlite3
-from decimal import Decimal
 from io import StringIO
 
 import openpyxl
