@@ -33,7 +33,8 @@ _METHODS = {"纸质": Landlord.ConsentMethod.PAPER, "paper": Landlord.ConsentMet
             "书面": Landlord.ConsentMethod.PAPER, "终端": Landlord.ConsentMethod.KIOSK,
             "kiosk": Landlord.ConsentMethod.KIOSK, "当面": Landlord.ConsentMethod.IN_PERSON,
             "大厅": Landlord.ConsentMethod.IN_PERSON, "in_person": Landlord.ConsentMethod.IN_PERSON,
-            "电话": Landlord.ConsentMethod.PHONE_CALL, "phone_call": Landlord.ConsentMethod.PHONE_CALL}
+            "in person": Landlord.ConsentMethod.IN_PERSON, "电话": Landlord.ConsentMethod.PHONE_CALL,
+            "phone": Landlord.ConsentMethod.PHONE_CALL}
 
 
 @dataclass

@@ -201,3 +201,14 @@ def test_admin_upload_and_template_download(client, staff_with, tmp_path, place)
     assert Room.objects.count() == 1
     bad = client.post("/admin/buildings/room/import/", {"file": SimpleUploadedFile("r.xlsx", b"junk")})
     assert bad.status_code == 200 and "errornote" in bad.content.decode()
+
+
+def test_report_in_the_request_language(tmp_path, place):
+    from django.utils import translation
+
+    with translation.override("en"):
+        report = run(write_xlsx(tmp_path / "r.xlsx", [row(1, "B-9", 1, "101"), row(2, "B-1", "x", "102"),
+                                                      row(3, "B-1", 1, "101")]))
+    assert "No building with code B-9" in report.rows[0].reason
+    assert "Floor is not a whole number: x" in report.rows[1].reason
+    assert report.rows[2].action == "created"
