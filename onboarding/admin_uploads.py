@@ -92,7 +92,12 @@ class ImportPageMixin:
 
     import_form: type[forms.Form]
     import_title = _("导入")
+    import_link = _("导入")  # the change list's button
     import_template = "admin/onboarding/import.html"
+    change_list_template = "admin/onboarding/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"import_link": self.import_link, **(extra_context or {})})
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -162,7 +167,7 @@ class BuildingImportAdminMixin(ImportPageMixin):
 
     import_form = BuildingImportForm
     import_title = _("导入楼栋")
-    import_template = "admin/buildings/building/import.html"
+    import_link = _("导入楼栋轮廓")
 
 
 BOUNDARY_EXTENSIONS = ["geojson", "json", "gpkg", "kml", "dxf", "pbf", "osm", "zip"]
@@ -212,6 +217,7 @@ class BoundaryImportAdminMixin(ImportPageMixin):
 
     import_form = BoundaryImportForm
     import_title = _("导入社区、网格、网眼边界")
+    import_link = _("导入边界")
 
 
 class RoomImportForm(forms.Form):
@@ -240,6 +246,7 @@ class RoomImportAdminMixin(ImportPageMixin):
 
     import_form = RoomImportForm
     import_title = _("导入出租房屋登记表")
+    import_link = _("导入登记表")
 
     def import_get(self, request):
         if "template" not in request.GET:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.management.base import CommandError
+
+from onboarding.errors import ImportFailed
 from onboarding.report import Action, ImportReport
 
 # Rows printed at normal verbosity; the CSV report (--report) or -v 2 has them all.
@@ -26,3 +29,21 @@ def write_report(command, result: ImportReport, path: str | None) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as stream:
         result.write_csv(stream)
     command.stdout.write(f"report: {path}")
+
+
+def run_import(command, run, *, report_path: str | None, verbosity: int) -> ImportReport:
+    """Run an import for a command: rows that need a look, notes, the CSV report and the summary;
+    a failed import still prints and writes the rows it has, then fails the command."""
+    try:
+        result = run()
+    except ImportFailed as exc:
+        if exc.report is not None:
+            print_rows(command, exc.report, verbosity)
+            write_report(command, exc.report, report_path)
+        raise CommandError(str(exc)) from exc
+    print_rows(command, result, verbosity)
+    write_report(command, result, report_path)
+    for note in result.notes:
+        command.stdout.write(note)
+    command.stdout.write(command.style.SUCCESS(result.summary()))
+    return result

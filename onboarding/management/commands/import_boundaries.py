@@ -8,12 +8,11 @@
 
 from argparse import BooleanOptionalAction
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from onboarding.boundaries import import_boundaries
 from onboarding.boundaries.options import LEVELS, BoundaryOptions
-from onboarding.errors import ImportFailed
-from onboarding.management.reporting import print_rows, write_report
+from onboarding.management.reporting import run_import
 
 
 class Command(BaseCommand):
@@ -43,23 +42,14 @@ class Command(BaseCommand):
         parser.add_argument("--report", metavar="FILE.csv", help="write one row per feature to this CSV file")
 
     def handle(self, *args, path, report, verbosity, **opts):
-        try:
-            options = BoundaryOptions(
+        def run():
+            return import_boundaries(path, BoundaryOptions(
                 layers=tuple(opts["layers"]), srid=opts["srid"], level=opts["level"],
                 code_field=opts["code_field"], name_field=opts["name_field"], parent_field=opts["parent_field"],
                 kind_field=opts["kind_field"], person_field=opts["person_field"],
                 phone_field=opts["phone_field"], valid_from_field=opts["valid_from_field"],
                 level_field=opts["level_field"], select=tuple(opts["select"]), code_prefix=opts["code_prefix"],
                 repair=opts["repair"], dry_run=opts["dry_run"],
-            )
-            result = import_boundaries(path, options)
-        except ImportFailed as exc:
-            if exc.report is not None:
-                print_rows(self, exc.report, verbosity)
-                write_report(self, exc.report, report)
-            raise CommandError(str(exc)) from exc
-        print_rows(self, result, verbosity)
-        write_report(self, result, report)
-        for note in result.notes:
-            self.stdout.write(note)
-        self.stdout.write(self.style.SUCCESS(result.summary()))
+            ))
+
+        run_import(self, run, report_path=report, verbosity=verbosity)

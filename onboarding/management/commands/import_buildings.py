@@ -7,10 +7,10 @@
 
 from argparse import BooleanOptionalAction
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from onboarding.footprints import ImportFailed, ImportOptions, import_buildings
-from onboarding.management.reporting import print_rows, write_report
+from onboarding.footprints import ImportOptions, import_buildings
+from onboarding.management.reporting import run_import
 
 
 class Command(BaseCommand):
@@ -40,21 +40,13 @@ class Command(BaseCommand):
         parser.add_argument("--report", metavar="FILE.csv", help="write one row per feature to this CSV file")
 
     def handle(self, *args, path, report, verbosity, **opts):
-        try:
-            options = ImportOptions(
+        def run():
+            return import_buildings(path, ImportOptions(
                 layer=opts["layer"], srid=opts["srid"], source=opts["source"], id_field=opts["id_field"],
-                code_field=opts["code_field"],
-                floors_field=opts["floors_field"], height_field=opts["height_field"],
+                code_field=opts["code_field"], floors_field=opts["floors_field"], height_field=opts["height_field"],
                 address_field=opts["address_field"], name_field=opts["name_field"],
                 default_floors=opts["default_floors"], floor_height=opts["floor_height"],
                 repair=opts["repair"], dry_run=opts["dry_run"],
-            )
-            result = import_buildings(path, options)
-        except ImportFailed as exc:
-            if exc.report is not None:
-                print_rows(self, exc.report, verbosity)
-                write_report(self, exc.report, report)
-            raise CommandError(str(exc)) from exc
-        print_rows(self, result, verbosity)
-        write_report(self, result, report)
-        self.stdout.write(self.style.SUCCESS(result.summary()))
+            ))
+
+        run_import(self, run, report_path=report, verbosity=verbosity)

@@ -7,8 +7,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from onboarding.errors import ImportFailed
-from onboarding.management.reporting import print_rows, write_report
+from onboarding.management.reporting import run_import
 from onboarding.rooms import RoomOptions, import_rooms
 from onboarding.rooms.template import write_template
 
@@ -37,17 +36,6 @@ class Command(BaseCommand):
             return
         if not path:
             raise CommandError("give the register file, or --template FILE.xlsx")
-        try:
-            result = import_rooms(path, RoomOptions(
-                sheet=opts["sheet"], column_map=tuple(opts["map"]), community=opts["community"],
-                dry_run=opts["dry_run"], all_or_nothing=opts["all_or_nothing"]))
-        except ImportFailed as exc:
-            if exc.report is not None:
-                print_rows(self, exc.report, verbosity)
-                write_report(self, exc.report, report)
-            raise CommandError(str(exc)) from exc
-        print_rows(self, result, verbosity)
-        write_report(self, result, report)
-        for note in result.notes:
-            self.stdout.write(note)
-        self.stdout.write(self.style.SUCCESS(result.summary()))
+        run_import(self, lambda: import_rooms(path, RoomOptions(
+            sheet=opts["sheet"], column_map=tuple(opts["map"]), community=opts["community"],
+            dry_run=opts["dry_run"], all_or_nothing=opts["all_or_nothing"])), report_path=report, verbosity=verbosity)
