@@ -232,3 +232,20 @@ def test_admin_upload_of_a_zipped_shapefile(client, staff_with, tmp_path):
 def test_admin_upload_needs_the_add_permission(client, staff_with):
     client.force_login(staff_with(username="viewer"))
     assert client.get("/admin/gis_core/community/import/").status_code == 403
+
+
+def test_tiles_and_3d_follow_an_import(tmp_path, client, django_capture_on_commit_callbacks, settings):
+    """Bulk writes fire no signals: the import invalidates the grid tiles and marks 3D dirty itself."""
+    from model3d.models import TilesetState
+    from tests.factories import lonlat
+    from tests.tiles_helpers import decode, tile_of
+
+    community = make_community()
+    make_building("B-1", (250, 20, 270, 40))
+    x, y = tile_of(*lonlat(300, 50), 15)
+    assert "grids" not in decode(client.get(f"/tiles/15/{x}/{y}.mvt"))  # cached while there is no grid
+    with django_capture_on_commit_callbacks(execute=True):
+        run(write_geojson(tmp_path / "g.geojson", grid_features()), level="grid")
+    codes = {g["code"] for g in decode(client.get(f"/tiles/15/{x}/{y}.mvt"))["grids"].values()}
+    assert f"{COMMUNITY}004" in codes
+    assert TilesetState.objects.get(community=community).dirty_since is not None
