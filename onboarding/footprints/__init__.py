@@ -69,7 +69,7 @@ def import_buildings(path: str | os.PathLike, options: ImportOptions | None = No
             continue
         features.append(feature)
     if not features:
-        raise NothingImported(f"图层 {layer.name} 没有可导入的要素 / layer {report.layer!r} has no "
+        raise NothingImported(f"图层 {report.layer} 没有可导入的要素 / layer {report.layer!r} has no "
                               f"{'building ' if is_osm else ''}features", report)
     crs.check_coordinates_fit((f.geometry for f in features), source_srs)
 

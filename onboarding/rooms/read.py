@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import zipfile
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -38,7 +37,7 @@ def _xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 — whatever openpyxl cannot parse is the file's fault, not ours
         raise SourceUnreadable(_("无法读取为 Excel 工作簿（.xlsx）：%(name)s") % {"name": path.name}) from exc
     try:
         names = book.sheetnames
@@ -56,10 +55,12 @@ def _xlsx(path: Path, sheet: str | None) -> tuple[str, list[list]]:
 
 
 def _decoded(data: bytes) -> tuple[str, str]:
-    """CSV bytes as text: a UTF-8 BOM says UTF-8; else UTF-8 if it decodes, else GB18030 (what
-    Chinese Excel writes unless told "CSV UTF-8")."""
+    """CSV bytes as text: a BOM says UTF-8 or UTF-16 (Excel's "Unicode text"); else UTF-8 if it
+    decodes, else GB18030 (what Chinese Excel writes unless told "CSV UTF-8")."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8", data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", data.decode("utf-16", errors="replace")
     encoding = guess_encoding([data])
     return encoding, data.decode(encoding, errors="replace")
 
@@ -70,4 +71,7 @@ def _csv_rows(text: str) -> list[list]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return [row for row in csv.reader(io.StringIO(text.replace("\0", "")), dialect)]
+    except csv.Error as exc:
+        raise SourceUnreadable(_("无法读取为 CSV：%(error)s") % {"error": exc}) from exc

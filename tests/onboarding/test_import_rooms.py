@@ -212,3 +212,12 @@ def test_report_in_the_request_language(tmp_path, place):
     assert "No building with code B-9" in report.rows[0].reason
     assert "Floor is not a whole number: x" in report.rows[1].reason
     assert report.rows[2].action == "created"
+
+
+def test_utf16_tab_separated_text_and_nul_bytes(tmp_path, place):
+    """Excel's "Unicode text" is UTF-16 with tabs; a NUL in a cell never breaks the import."""
+    text = "\t".join(HEADER[1:6] + ["月租金"]) + "\n" + "\t".join(["B-1", "", "1", "101", "18", "800"]) + "\n"
+    (tmp_path / "u.csv").write_bytes(text.encode("utf-16"))
+    assert run(tmp_path / "u.csv").counts()["created"] == 1
+    (tmp_path / "n.csv").write_bytes(b"\xe6\xa5\xbc\xe6\xa0\x8b\xe7\xbc\x96\xe5\x8f\xb7,floor,room,area,rent\nB-1,2,2\x0001,18,800\n")
+    assert run(tmp_path / "n.csv").counts()["created"] == 1
