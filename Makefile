@@ -33,6 +33,7 @@ help:
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
+	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
 
 deps:
 	@scripts/deps.sh
@@ -146,6 +147,13 @@ DELAY ?= 0
 replicas: db
 	@scripts/pg.sh replicas $(N) $(DELAY)
 	@echo "DATABASE_REPLICA_URLS=$$(scripts/pg.sh replica-urls)"
+
+# The offline basemap from an OpenStreetMap extract (osm2pgsql, basemap/importer.py); importing
+# the same NAME again replaces that extract in one transaction.
+.PHONY: basemap
+basemap: migrate
+	@test -n "$(PBF)" || { echo "usage: make basemap PBF=city.osm.pbf [NAME=city]"; exit 2; }
+	$(PY) manage.py import_basemap "$(PBF)" $(if $(NAME),--name "$(NAME)")
 
 stop:
 	-@for f in var/run/server.pid var/run/gunicorn.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done

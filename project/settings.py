@@ -85,7 +85,7 @@ REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=360
 # After a write, the same browser reads from the primary this long (read-your-writes).
 REPLICA_READ_YOUR_WRITES_S = env_int("REPLICA_READ_YOUR_WRITES_S", 10, minimum=1)
 REPLICA_READ_VIEWS = {
-    "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:style",
+    "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:basemap_tilejson", "tiles:style",
     "api:vacant-rooms", "model3d:status", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
     "qrcodes:building", "kiosk:page", "kiosk:room", "kiosk:room-qr",
 }
@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "coverage",
     "fixtures",
     "replicas",
+    "basemap",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,10 @@ TILES_PROXY_CACHE_DIR = env_str("TILES_PROXY_CACHE_DIR") or None
 TILES_PROXY_SECONDS = env_int("TILES_PROXY_SECONDS", 24 * 3600, minimum=1)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
+
+# --- Basemap (basemap/) ----------------------------------------------------------------------
+# osm2pgsql for `manage.py import_basemap` (Debian's package; another build by path).
+BASEMAP_OSM2PGSQL = env_str("BASEMAP_OSM2PGSQL", "osm2pgsql")
 
 # --- Camera coverage (coverage/) -----------------------------------------------------------
 # Views are computed for a target this high (a standing person's head), and quality levels are

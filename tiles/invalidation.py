@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from tiles import cache, extent
-from tiles.layers import LAYERS, MAX_ZOOM, WORLD, Layer, buffer_m, tile_size
+from tiles.layers import LAYERS, MAX_ZOOM, VILLAGE, WORLD, Layer, buffer_m, tile_size
 
 COMBINED = "all"
 
@@ -46,11 +46,12 @@ def keys_for(boxes: Iterable[Box], layers: Iterable[Layer]) -> list[str]:
     keys: set[str] = set()
     boxes = [b for b in boxes if b]
     for layer in layers:
+        combined = COMBINED if layer.source == VILLAGE else layer.source  # the tile it is drawn in
         for z in range(layer.minzoom, min(layer.maxzoom, MAX_ZOOM) + 1):
             for box in boxes:
                 for x, y in tiles_for_box(box, z):
                     keys.add(cache.key(layer.name, z, x, y))
-                    keys.add(cache.key(COMBINED, z, x, y))
+                    keys.add(cache.key(combined, z, x, y))
     return sorted(keys)
 
 
