@@ -113,7 +113,14 @@ def _tilejson(request, layers, tile_path: str, maxzoom: int, bounds: list[float]
 
 @require_GET
 def style_json(request):
-    return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson"))),
+    return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson")),
+                                    request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def basemap_style_json(request):
+    return JsonResponse(style.build_basemap(request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
                         json_dumps_params={"ensure_ascii": False})
 
 

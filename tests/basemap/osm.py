@@ -21,7 +21,11 @@ def ll(x: float, y: float) -> tuple[float, float]:
 
 
 class Extract:
-    def __init__(self):
+    """`to_lonlat`: metres → (lon, lat); default around ORIGIN (e.g. tests.factories.lonlat to lay
+    the extract over the factories' grids)."""
+
+    def __init__(self, to_lonlat=ll, shift=(0.0, 0.0)):
+        self.to_lonlat, self.shift = to_lonlat, shift
         self.nodes: dict[int, tuple[tuple[float, float], dict]] = {}
         self.ways: list[tuple[int, list[int], dict]] = []
         self.relations: list[tuple[int, list[tuple[str, int, str]], dict]] = []
@@ -30,7 +34,7 @@ class Extract:
     def node(self, x: float, y: float, **tags) -> int:
         nid = self._next
         self._next += 1
-        self.nodes[nid] = (ll(x, y), tags)
+        self.nodes[nid] = (self.to_lonlat(x + self.shift[0], y + self.shift[1]), tags)
         return nid
 
     def way(self, points, tags: dict, way_id: int | None = None) -> int:
@@ -53,10 +57,10 @@ class Extract:
         return path
 
 
-def village(river_name: str = "船房河", road_name: str = "船房路") -> Extract:
+def village(river_name: str = "船房河", road_name: str = "船房路", **where) -> Extract:
     """A main road, an alley through a walled courtyard with a gate, a river, a lake, a school and
     a place name: one feature of every kind the basemap keeps."""
-    e = Extract()
+    e = Extract(**where)
     e.way([(-300, 0), (300, 0)], {"highway": "primary", "name": road_name, "name:en": "Chuanfang Road"}, 2001)
     gate = e.node(0, 60, barrier="gate", opening_hours="06:00-23:00", name="北院门")
     e.way([(0, 0), gate, (0, 150)], {"highway": "service", "service": "alley"}, 2002)
