@@ -70,7 +70,7 @@ def test_planner_draws_the_basemap_under_its_grids(open_page, live_server, villa
     rp.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     rp.page.wait_for_selector("body[data-basemap='ready']", state="attached", timeout=60_000)
     rp.page.wait_for_function("""() => plannerBasemap.getMaplibreMap().queryRenderedFeatures(
-        {layers: ['bm-roads']}).some(f => f.properties.name === '船房路')""", timeout=30_000)
+        {layers: ['bm-roads']}).some(f => f.properties.name === '船房路')""", timeout=60_000)
     assert any("/vendor/maplibre-gl-leaflet/" in u for u in rp.requests)
     rp.screenshot("basemap-planner")
     assert errors == []

@@ -15,4 +15,11 @@ map.createPane("basemap").style.zIndex = 150;  // under Leaflet's overlay pane a
 const gl = L.maplibreGL({style: el.dataset.style, interactive: false, pane: "basemap",
   localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif"}).addTo(map);
 window.plannerBasemap = gl;
-gl.getMaplibreMap().once("idle", () => { document.body.dataset.basemap = "ready"; });
+// The binding makes its MapLibre map only once the Leaflet map has a view (the planner sets it
+// when its grids arrive): wait for that, then for the style.
+const mark = () => { document.body.dataset.basemap = "ready"; };
+(function whenMade() {
+  const m = gl.getMaplibreMap();
+  if (!m) { setTimeout(whenMade, 100); return; }
+  if (m.isStyleLoaded()) mark(); else m.once("load", mark);
+})();
