@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from basemap.models import FEATURE_MODELS, Extract
+from basemap.signals import extract_replaced
 from tiles.extent import CELL
 from tiles.invalidation import invalidate_boxes
 from tiles.layers import basemap_layers
@@ -78,6 +79,7 @@ def replace_extract(name: str, source: str, write: Callable[[int], None]) -> Ext
         old = cell_boxes(extract.pk)
         delete_features(extract.pk)
         write(extract.pk)
+        extract_replaced.send(sender=Extract, extract_id=extract.pk)
         extract.source = source
         extract.area = _area(extract.pk)
         extract.counts = counts(extract.pk)

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "basemap",
+    "routes",
 ]
 
 MIDDLEWARE = [
