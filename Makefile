@@ -34,6 +34,7 @@ help:
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
+	@echo "make bench-routes  walking routes on the city's alley network, p95 (bench/results/routes.md)"
 
 deps:
 	@scripts/deps.sh
@@ -138,6 +139,11 @@ bench-3d: deps-test venv db static
 
 bench-cameras: venv db
 	$(PY) bench/cameras.py
+
+# Walking routes (pgRouting) on the city dataset's network; SCALE=N for a smaller set (bench/results/routes.md).
+.PHONY: bench-routes
+bench-routes: venv db
+	$(PY) bench/routes.py $(if $(SCALE),--scale $(SCALE))
 
 # Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
 # `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.
