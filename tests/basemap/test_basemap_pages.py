@@ -88,3 +88,65 @@ def test_phone_page_map_shows_the_streets(client, village_over_two_grids):
     widths = sorted(float(w) for _, w in roads)
     assert widths[-1] > 2 * widths[0]
     assert 'stroke="#7a6352"' in svg  # the courtyard wall
+
+
+def test_planner_snaps_a_dragged_vertex_to_the_road(open_page, live_server, village_over_two_grids):
+    """The main road runs along y = 100 m across both grids: the west grid's north-west corner
+    (0, 200) dragged to (0, 104) lands exactly on the road."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from accounts.roles import Role, grant
+    from tests.factories import lonlat
+
+    west = village_over_two_grids[0]
+    user = get_user_model().objects.create_user("planner", password="pw-planner-1")
+    grant(user, Role.PLANNER)
+    rp = open_page(width=1200, height=760)
+    c = Client()
+    c.force_login(user)
+    rp.page.context.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": live_server.url}])
+    page = rp.page
+    page.goto(f"{live_server.url}/planner/?community={west.community.code}")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.wait_for_function("Number(document.body.dataset.snap) > 0", timeout=30_000)
+
+    def xy(x, y):
+        lon, lat = lonlat(x, y)
+        return page.evaluate("""([lat, lng]) => { const p = plannerMap.latLngToContainerPoint([lat, lng]);
+            const r = document.getElementById('map').getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }""",
+                             [lat, lon])
+
+    page.mouse.click(*xy(60, 150))  # select the west grid
+    page.wait_for_function("document.querySelector('#selected .code') !== null")
+    page.click("#btn-edit")
+    page.wait_for_selector(".marker-icon")
+    start, end = xy(0, 200), xy(0, 104)
+    page.mouse.move(*start)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(start[0] + (end[0] - start[0]) * i / 10, start[1] + (end[1] - start[1]) * i / 10)
+    page.mouse.up()
+    corner = page.evaluate("""([lat, lng]) => {
+        const pts = plannerState.selected.getLatLngs().flat(3);
+        return pts.reduce((a, b) => (a.distanceTo([lat, lng]) < b.distanceTo([lat, lng]) ? a : b));
+    }""", list(reversed(lonlat(0, 100))))
+    on_road = lonlat(0, 100)
+    from pyproj import Geod
+
+    _, _, off = Geod(ellps="WGS84").inv(corner["lng"], corner["lat"], *on_road)
+    assert off < 0.5, f"the vertex is {off:.1f} m from the road's point, not snapped"
+    rp.screenshot("planner-snap")
+
+
+def test_snap_lines_api(client, village_over_two_grids):
+    from tests.factories import lonlat
+
+    w, s = lonlat(-50, -50)
+    e, n = lonlat(450, 250)
+    body = client.get("/api/basemap/snap/", {"bbox": f"{w},{s},{e},{n}"}).json()
+    kinds = {f["properties"]["kind"] for f in body["features"]}
+    assert kinds == {"road", "wall", "river"}
+    assert "船房路" in {f["properties"]["name"] for f in body["features"]}
+    assert client.get("/api/basemap/snap/", {"bbox": "1,2,3"}).status_code == 400
+    assert client.get("/api/basemap/snap/", {"bbox": "100,20,101,21"}).status_code == 413
