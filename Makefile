@@ -35,6 +35,7 @@ help:
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
 	@echo "make bench-routes  walking routes on the city's alley network, p95 (bench/results/routes.md)"
+	@echo "make bench-basemap [KM=8]  import time and memory of a city-sized OSM extract (bench/results/basemap.md)"
 
 deps:
 	@scripts/deps.sh
@@ -139,6 +140,11 @@ bench-3d: deps-test venv db static
 
 bench-cameras: venv db
 	$(PY) bench/cameras.py
+
+# Importing a city-sized (synthetic) OSM extract, first and again (bench/results/basemap.md).
+.PHONY: bench-basemap
+bench-basemap: venv db
+	$(PY) bench/basemap.py $(if $(KM),--km $(KM))
 
 # Walking routes (pgRouting) on the city dataset's network; SCALE=N for a smaller set (bench/results/routes.md).
 .PHONY: bench-routes

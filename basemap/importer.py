@@ -66,13 +66,14 @@ def default_name(path: Path) -> str:
     return name
 
 
-def run_osm2pgsql(path: Path, progress: Progress, cache_mb: int) -> None:
+def run_osm2pgsql(path: Path, progress: Progress, cache_mb: int, bbox: tuple[float, float, float, float] | None) -> None:
     db = connection.settings_dict
     env = {**os.environ, "BASEMAP_STAGING_SCHEMA": STAGING, "PGPASSWORD": db.get("PASSWORD") or ""}
     cmd = [
         settings.BASEMAP_OSM2PGSQL, "--create", "--output=flex", f"--style={STYLE}",
         "--slim", "--drop", f"--cache={cache_mb}", "--number-processes=1", f"--middle-schema={STAGING}",
         "--log-progress=true", "--log-level=info",
+        *([f"--bbox={','.join(f'{v:.7f}' for v in bbox)}"] if bbox else []),
         "-d", db["NAME"], "-U", db.get("USER") or "", "-H", db.get("HOST") or "", "-P", str(db.get("PORT") or 5432),
         str(path),
     ]
@@ -131,8 +132,10 @@ def _insert(extract_id: int) -> None:
 
 
 def import_extract(path: str | os.PathLike, *, name: str | None = None, progress: Progress = print,
-                   cache_mb: int = 256, before_swap: Callable[[], None] | None = None):
-    """Load an extract; returns the basemap.models.Extract with its counts."""
+                   cache_mb: int = 256, bbox: tuple[float, float, float, float] | None = None,
+                   before_swap: Callable[[], None] | None = None):
+    """Load an extract (only `bbox` = west, south, east, north of it, if given: a city cut from a
+    country file); returns the basemap.models.Extract with its counts."""
     p = check_file(path)
     name = name or default_name(p)
     started = time.monotonic()
@@ -143,7 +146,7 @@ def import_extract(path: str | os.PathLike, *, name: str | None = None, progress
             cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(STAGING)).as_string(None))
             cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(STAGING)).as_string(None))
         progress(f"[1/3] osm2pgsql: {p.name} ({p.stat().st_size / 1e6:.1f} MB) → staging tables")
-        run_osm2pgsql(p, progress, cache_mb)
+        run_osm2pgsql(p, progress, cache_mb, bbox)
         if before_swap:
             before_swap()
         progress(f"[2/3] swapping extract {name!r} into the basemap tables (one transaction)")

@@ -113,3 +113,17 @@ def test_command_reports_progress_and_rejects_bad_input(transactional_db, villag
         call_command("import_basemap", str(tmp_path / "missing.osm.pbf"))
     call_command("import_basemap", "--remove", "village")
     assert not Road.objects.exists()
+
+
+def test_a_bbox_takes_only_part_of_the_file(transactional_db, village_pbf):
+    from tests.basemap.osm import ll
+
+    w, s = ll(-320, -320)
+    e, n = ll(0, 320)  # the western half: the lake and the school, not the bus stop or the river
+    call_command("import_basemap", str(village_pbf), "--bbox", f"{w},{s},{e},{n}")
+    assert set(Poi.objects.values_list("kind", flat=True)) == {"school"}
+    assert Water.objects.exists() and not Waterway.objects.exists()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--bbox"):
+        call_command("import_basemap", str(village_pbf), "--bbox", "1,2,3")
