@@ -48,7 +48,7 @@ class Route:
 
     @property
     def minutes(self) -> int:
-        return max(1, math.ceil(self.length_m / WALK_M_PER_MIN))
+        return max(1, round(self.length_m / WALK_M_PER_MIN))
 
 
 def closed_gates(cur, at: datetime, box_3857: tuple[float, float, float, float] | None = None) -> list[int]:
