@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from gis_core.errors import BadRequest, DomainError, PayloadTooLarge
 
@@ -36,7 +36,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-@require_GET
+@require_safe
 def snap_lines(request):
     from django.db import connection
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from buildings.models import Room
 from gis_core.errors import BadRequest, DomainError, NotFound
@@ -60,7 +60,7 @@ def resolve(request) -> tuple[tuple[float, float], int]:
     return start, building
 
 
-@require_GET
+@require_safe
 def walk(request):
     try:
         start, building = resolve(request)

@@ -6,7 +6,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from replicas.routing import current
 from tiles import service, style
@@ -82,7 +82,7 @@ def tilejson(request):
                      "urban-village", "城中村社区治理矢量瓦片 / urban-village governance vector tiles")
 
 
-@require_GET
+@require_safe
 def basemap_tilejson(request):
     return _tilejson(request, basemap_layers(), reverse("tiles:layer_tile", args=[BASEMAP, 0, 0, 0]), BASEMAP_MAXZOOM,
                      _basemap_bounds() or _bounds(), "basemap",
@@ -118,7 +118,7 @@ def style_json(request):
                         json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def basemap_style_json(request):
     return JsonResponse(style.build_basemap(request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
                         json_dumps_params={"ensure_ascii": False})
