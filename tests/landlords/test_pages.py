@@ -93,3 +93,35 @@ def test_usable_on_a_desktop_and_in_english(open_page, live_server, estate):
     _no_sideways_scroll(p)
     p.goto(f"{live_server.url}/my/")
     assert "I consent to publishing my phone" in p.content()
+
+
+def test_renters_see_the_description_and_photos_on_the_kiosk_card(open_page, live_server, estate):
+    from buildings.models import RoomPhoto
+    from kiosk.models import Kiosk
+    from landlords import photos as processing
+    from tests.factories import point
+
+    Kiosk.objects.create(code="k7", name="一组终端", community=estate.building.community, resident_group="一组",
+                         location=point(20, 40), idle_seconds=600)
+    Room.objects.filter(pk=estate.vacant.pk).update(description="朝南，带阳台 <b>不是标记</b>")
+
+    class Upload:
+        def __init__(self, data):
+            self.data, self.size = data, len(data)
+
+        def read(self, n):
+            return self.data[:n]
+
+    data, w, h = processing.process(Upload(jpeg((800, 600))))
+    RoomPhoto.objects.create(room=estate.vacant, image=data, width=w, height=h)
+    rp = open_page(width=1280, height=720, touch=True)
+    p = rp.page
+    p.goto(f"{live_server.url}/kiosk/k7/")
+    p.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    card = p.locator(f'.room[data-room="{estate.vacant.pk}"]')
+    assert card.locator("img.thumb").evaluate("img => img.complete ? img.naturalWidth : new Promise(r => img.onload = () => r(img.naturalWidth))") > 0
+    card.click()
+    p.wait_for_selector(f'.detail[data-room="{estate.vacant.pk}"] .about')
+    about = p.locator(".detail .about")
+    assert about.inner_text() == "朝南，带阳台 <b>不是标记</b>"  # shown as text, never as markup
+    assert p.locator(".detail .photos img").count() == 1
