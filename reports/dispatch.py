@@ -153,6 +153,11 @@ STEPS = {
 CONFIRM_WINDOW = timedelta(days=3)
 
 
+def within_verdict_window(report: Report, now: datetime | None = None) -> bool:
+    """Whether the reporter may still confirm or reopen a resolved report (核查)."""
+    return report.resolved_at is not None and (now or timezone.now()) <= report.resolved_at + CONFIRM_WINDOW
+
+
 @transaction.atomic
 def step(report: Report, worker, action: str, *, location=None, reason: str = "") -> list[Timer]:
     """The assignee moves the report on; `arrived` records the position, `unresolvable` needs a reason."""
@@ -178,7 +183,7 @@ def step(report: Report, worker, action: str, *, location=None, reason: str = ""
 def reporter_verdict(report: Report, confirm: bool, reason: str = "") -> list[Timer]:
     """核查: within 3 days of resolution the reporter closes the report or reopens it."""
     report = Report.objects.select_for_update(of=("self",)).select_related("category", "grid").get(pk=report.pk)
-    if report.status != Report.Status.RESOLVED or timezone.now() > report.resolved_at + CONFIRM_WINDOW:
+    if report.status != Report.Status.RESOLVED or not within_verdict_window(report):
         raise Conflict(_("只能在办结后 3 天内确认或重新打开"))
     if confirm:
         report.status = Report.Status.CLOSED

@@ -302,3 +302,21 @@ class SubmitCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window"], name="submitcounter_unique")]
+
+
+class Notification(models.Model):
+    """The in-app list on the staff page (reports.notify); external notifiers (SMS…) get the same
+    messages through the pluggable interface."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_notifications",
+                             verbose_name=_("接收人"))
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("上报"))
+    kind = models.CharField(_("类型"), max_length=20)
+    text = models.CharField(_("内容"), max_length=300)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["user", "-created_at"])]
