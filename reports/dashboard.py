@@ -81,9 +81,9 @@ def scoped(request):
 def stages(qs) -> list[dict]:
     out = []
     for stage, field in STAGE_DONE.items():
-        row = qs.annotate(late=missed(stage)).aggregate(
-            handled=Count("id", filter=Q(**{f"{field}__isnull": False}) | Q(late=True)),
-            late=Count("id", filter=Q(late=True)),
+        row = qs.aggregate(
+            handled=Count("id", filter=Q(**{f"{field}__isnull": False}) | Q(missed(stage))),
+            late=Count("id", filter=Q(missed(stage))),
             median=Median(ExpressionWrapper(F(field) - F("created_at"), output_field=DurationField()),
                           filter=Q(**{f"{field}__isnull": False})),
         )
@@ -98,9 +98,9 @@ def figures(qs) -> dict:
     by_status = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
     overdue = (qs.filter(status__in=Report.OPEN).filter(missed()).select_related("category", "grid", "assignee")
                .order_by("created_at")[:200])
-    by_grid = list(qs.annotate(late=missed()).values("grid__code", "grid__name").annotate(
+    by_grid = list(qs.values("grid__code", "grid__name").annotate(
         total=Count("id"), open=Count("id", filter=Q(status__in=Report.OPEN)),
-        overdue=Count("id", filter=Q(status__in=Report.OPEN, late=True)),
+        overdue=Count("id", filter=Q(status__in=Report.OPEN) & Q(missed())),
     ).order_by("grid__code"))
     return {"total": sum(by_status.values()), "open": sum(by_status.get(s, 0) for s in Report.OPEN),
             "by_status": [(label, by_status.get(value, 0)) for value, label in Report.Status.choices
