@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from gis_core.errors import BadRequest, DomainError
 from reports import clock, dispatch, photos, ratelimit
-from reports.models import Category, Report
+from reports.models import Category, Report, ReportEvent
 from reports.places import resolve
 from reports.services import DUPLICATE_RADIUS_M, MAX_DESCRIPTION, create_report, nearby_open
 
@@ -101,7 +101,7 @@ def receipt(request, token: str):
     names = dict(Report.Status.choices)
     for e in events:
         e["status_name"] = names.get(e["status"], e["status"])
-        e["action_name"] = str(ACTIONS.get(e["action"], e["action"]))
+        e["action_name"] = ReportEvent.action_label(e["action"])
         if e["action"] != "unresolvable":  # the assignee's reason for the resident; others are internal
             e["reason"] = ""
     can_verdict = report.duplicate_of_id is None and report.status == Report.Status.RESOLVED and \
@@ -134,11 +134,4 @@ def verdict(request, token: str):
     return redirect(reverse("report-receipt", args=[token]) + f"?m={choice}")
 
 
-ACTIONS = {
-    "created": gettext_lazy("已上报"), "joined": gettext_lazy("已并入同一问题"), "offered": gettext_lazy("已派给网格员"),
-    "fallback": gettext_lazy("交网格负责人处理"), "offer_expired": gettext_lazy("改派"), "accepted": gettext_lazy("网格员已接单"),
-    "on_the_way": gettext_lazy("网格员在途"), "arrived": gettext_lazy("网格员已到场"), "resolved": gettext_lazy("已办结"),
-    "unresolvable": gettext_lazy("无法办结"), "escalated": gettext_lazy("已上报上一级"), "overdue": gettext_lazy("已超时"),
-    "confirmed": gettext_lazy("您已确认办结"), "reopened": gettext_lazy("已重新打开"), "merged": gettext_lazy("已并入同一问题"),
-}
 VERDICT_MESSAGES = {"confirm": gettext_lazy("感谢确认，本问题已结案。"), "reopen": gettext_lazy("已重新打开，将重新派单处理。")}

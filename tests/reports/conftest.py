@@ -95,3 +95,9 @@ def east_worker(mesh_scene):
     grant(u, "grid_worker")
     StaffProfile.objects.create(user=u).grids.add(mesh_scene["east"])
     return u
+
+
+@pytest.fixture(autouse=True)
+def _notify_log(settings, tmp_path):
+    """The log-file notifier writes into the test's own directory, never var/log."""
+    settings.REPORTS_NOTIFY_LOG = tmp_path / "notifications.log"
