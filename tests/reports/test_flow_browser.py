@@ -6,8 +6,6 @@ photo; a second resident joins the same report instead of filing another; the fi
 
 from __future__ import annotations
 
-import shutil
-
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
@@ -23,7 +21,6 @@ from tests.reports.conftest import jpeg_bytes
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 844, "touch": True}
-DOCS_IMG = ARTIFACTS  # screenshots for docs/img/ are copied from here (see docs/resident.md)
 
 
 def session_cookie(user, live_server) -> dict:
@@ -115,6 +112,11 @@ def test_qr_report_dispatch_accept_arrive_resolve_confirm(open_page, live_server
     assert [e for e in report.events.values_list("action", flat=True)] == [
         "created", "offered", "accepted", "on_the_way", "arrived", "resolved", "confirmed"]
 
+    # The worker's dashboard counts it (screenshots of these pages are in docs/img/).
+    w.goto(f"{live_server.url}/duty/dashboard/")
+    assert "共 1 件" in w.locator("#counts").inner_text()
+    worker.screenshot("duty-dashboard")
+
 
 def test_rate_limit_message_on_the_page(open_page, live_server, mesh_scene, settings):
     settings.REPORTS_SUBMIT_LIMIT = 0
@@ -127,13 +129,3 @@ def test_rate_limit_message_on_the_page(open_page, live_server, mesh_scene, sett
     p.click("#send")
     p.wait_for_selector("#msg:has-text('分钟后再试')")
     assert not Report.objects.exists()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _copy_doc_screens():
-    yield
-    target = ARTIFACTS.parent / "docs" / "img"
-    for name in ("report-form", "report-nearby", "report-receipt", "report-verdict", "duty-home", "duty-report"):
-        src = DOCS_IMG / f"{name}.png"
-        if src.exists() and target.exists() and __import__("os").environ.get("UPDATE_DOC_SCREENSHOTS"):
-            shutil.copy(src, target / src.name)
