@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 	@echo "make bench-safety three-colour rating of every grid at city scale, the screen's data endpoint (bench/results/safety.md)"
+	@echo "make bench-import  30,000 rooms from a register (XLSX, GB18030 CSV) and a grid tree: rows/s, features/s (bench/results/import.md)"
 
 deps:
 	@scripts/deps.sh
@@ -129,6 +130,10 @@ bench-checkin: demo
 .PHONY: bench-planner
 bench-planner: venv db
 	$(PY) bench/planner.py
+
+# Rooms from a register and a grid tree from a vector file (bench/results/import.md).
+bench-import: venv db
+	$(PY) bench/import_rooms.py --big 100000
 
 # Proxy, replicas, lag, edit → kiosk through both (bench/results/scale.md).
 .PHONY: bench-scale

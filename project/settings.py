@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "reports",
     "safety",
     "screen",
+    "onboarding",
     "axes",  # login lockout (accounts/lockout.py)
 ]
 
@@ -365,7 +366,7 @@ LOGGING = {
 }
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
-# only local files chosen by staff (buildings.importer refuses /vsicurl/ and other virtual paths).
+# only local files chosen by staff (onboarding.source refuses /vsicurl/ and other virtual paths).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # --- 3D model (model3d/) -----------------------------------------------------------------------

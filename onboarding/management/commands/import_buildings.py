@@ -1,4 +1,4 @@
-"""Import building footprints from a local vector file (a thin wrapper over buildings.importer).
+"""Import building footprints from a local vector file (a thin wrapper over onboarding.footprints).
 
     manage.py import_buildings survey.gpkg --layer footprints --floors-field 层数
     manage.py import_buildings extract.osm.pbf --dry-run --report report.csv
@@ -7,12 +7,10 @@
 
 from argparse import BooleanOptionalAction
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from buildings.importer import Action, ImportFailed, ImportOptions, ImportReport, import_buildings
-
-# Rows printed at normal verbosity; the CSV report (--report) or -v 2 has them all.
-PRINTED_ROWS = 50
+from onboarding.footprints import ImportOptions, import_buildings
+from onboarding.management.reporting import run_import
 
 
 class Command(BaseCommand):
@@ -26,6 +24,8 @@ class Command(BaseCommand):
                                                      "(or with a wrong one), e.g. 4490 or 4543")
         parser.add_argument("--source", help="provenance name (default: osm for OSM files, else the file name)")
         parser.add_argument("--id-field", help="attribute holding a stable feature id")
+        parser.add_argument("--code-field", help="attribute holding the building code: update buildings by code "
+                                                 "(re-importing an export), new ones keep the file's code")
         parser.add_argument("--floors-field", help="attribute holding the number of floors")
         parser.add_argument("--height-field", help="attribute holding the height in metres")
         parser.add_argument("--address-field", help="attribute holding the address")
@@ -40,38 +40,13 @@ class Command(BaseCommand):
         parser.add_argument("--report", metavar="FILE.csv", help="write one row per feature to this CSV file")
 
     def handle(self, *args, path, report, verbosity, **opts):
-        try:
-            options = ImportOptions(
+        def run():
+            return import_buildings(path, ImportOptions(
                 layer=opts["layer"], srid=opts["srid"], source=opts["source"], id_field=opts["id_field"],
-                floors_field=opts["floors_field"], height_field=opts["height_field"],
+                code_field=opts["code_field"], floors_field=opts["floors_field"], height_field=opts["height_field"],
                 address_field=opts["address_field"], name_field=opts["name_field"],
                 default_floors=opts["default_floors"], floor_height=opts["floor_height"],
                 repair=opts["repair"], dry_run=opts["dry_run"],
-            )
-            result = import_buildings(path, options)
-        except ImportFailed as exc:
-            if exc.report is not None:
-                self._print_rows(exc.report, verbosity)
-                self._write_report(exc.report, report)
-            raise CommandError(str(exc)) from exc
-        self._print_rows(result, verbosity)
-        self._write_report(result, report)
-        self.stdout.write(self.style.SUCCESS(result.summary()))
+            ))
 
-    def _print_rows(self, result: ImportReport, verbosity: int) -> None:
-        """Print the rows that need a look: rejected, repaired, or imported with a warning."""
-        notable = [row for row in result.rows if row.action is Action.REJECTED or row.reason]
-        shown = notable if verbosity > 1 else notable[:PRINTED_ROWS]
-        for row in shown:
-            line = f"#{row.feature} {row.source_id} {row.action.label}: {row.reason}"
-            self.stdout.write(self.style.WARNING(line) if row.action is Action.REJECTED else line)
-        if len(shown) < len(notable):
-            self.stdout.write(f"… {len(notable) - len(shown)} more; see --report FILE.csv or -v 2")
-
-    def _write_report(self, result: ImportReport, path: str | None) -> None:
-        if not path:
-            return
-        # utf-8-sig: Excel, which planners open the report with, needs the BOM to read Chinese text.
-        with open(path, "w", newline="", encoding="utf-8-sig") as stream:
-            result.write_csv(stream)
-        self.stdout.write(f"report: {path}")
+        run_import(self, run, report_path=report, verbosity=verbosity)

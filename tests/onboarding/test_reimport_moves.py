@@ -9,7 +9,7 @@ import json
 import pytest
 from django.db import connection
 
-from buildings.importer import ImportOptions, import_buildings
+from onboarding.footprints import ImportOptions, import_buildings
 from buildings.models import Building, Room
 from coverage.models import ViewBand
 from model3d.models import TilesetState

@@ -1,4 +1,4 @@
-"""Importing building footprints: buildings.importer through manage.py import_buildings and the admin.
+"""Importing building footprints: onboarding.footprints through manage.py import_buildings and the admin.
 
 Every input file is written by the test itself into tmp_path (GeoJSON by hand, GeoPackage and
 Shapefile with ogr2ogr, OSM PBF with pyosmium); the community fixture is the 400 × 200 m
@@ -8,8 +8,6 @@ community near lon 102.66 lat 25.03, and coordinates are laid out in metres arou
 from __future__ import annotations
 
 import csv
-import json
-import subprocess
 import time
 import zipfile
 from io import StringIO
@@ -19,47 +17,17 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from pyproj import Transformer
 
-from buildings import importer
-from buildings.importer import (
+from onboarding.footprints import write as importer
+from onboarding.footprints import (
     Action, CRSProblem, ImportOptions, NothingImported, SourceUnreadable, UnknownField, UnknownLayer,
     building_code, import_buildings, parse_hstore,
 )
 from buildings.models import Building
 from tests.factories import lonlat, make_building
+from tests.onboarding.files import GK_CM_102E, ogr2ogr, polygon, ring, write_geojson
 
 pytestmark = pytest.mark.django_db
-
-GK_CM_102E = 4543  # CGCS2000 3-degree Gauss–Krüger CM 102E: the zone of the test community
-_to_gk = Transformer.from_crs(4326, GK_CM_102E, always_xy=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing inputs
-
-
-def ring(x0, y0, x1, y1, *, gk=False):
-    """Closed rectangle ring from local metres, in lon/lat or (gk=True) in EPSG:4543 metres."""
-    corners = [lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1), lonlat(x0, y0)]
-    return [list(_to_gk.transform(*c)) for c in corners] if gk else [list(c) for c in corners]
-
-
-def polygon(x0, y0, x1, y1, *, gk=False, **props):
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": "Polygon", "coordinates": [ring(x0, y0, x1, y1, gk=gk)]}}
-
-
-def write_geojson(path, features, *, crs: int | None = None):
-    collection = {"type": "FeatureCollection", "features": features}
-    if crs:
-        collection["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs}"}}
-    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def ogr2ogr(*args):
-    subprocess.run(["ogr2ogr", *map(str, args)], check=True, capture_output=True)
 
 
 def survey(tmp_path, name="survey.geojson"):
