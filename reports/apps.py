@@ -7,7 +7,6 @@ class ReportsConfig(AppConfig):
     verbose_name = _("群众上报")
 
     def ready(self):
-        from reports import notify, tiles
+        from reports import notify
 
         notify.connect()
-        tiles.connect()

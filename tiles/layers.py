@@ -189,7 +189,7 @@ LAYERS: dict[str, Layer] = {
         # Open resident reports (reports/): staff only. reports_tile (a view, migration
         # reports.0007) places each report at its own point, or a sensitive category's at its
         # mesh's label point (its grid's without a mesh) with precision 'mesh'. Age in local days,
-        # so a tile cached until local midnight stays right; reports/tiles.py invalidates the
+        # so a tile cached until local midnight stays right; tiles/reports.py invalidates the
         # mesh points too.
         Layer(
             name="reports", table="reports_tile", geometry=((0, "geom"),),

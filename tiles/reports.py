@@ -1,5 +1,5 @@
-"""The `reports` tile layer's own invalidation (the layer: tiles/layers.py, the view: migration
-0007). The change pipeline tombstones the tiles around a report's point; a sensitive category's
+"""The `reports` tile layer's own invalidation (the layer: tiles/layers.py, the view: reports'
+migration 0007). Lives here, with the listeners: the reports app writes, and imports no listener. The change pipeline tombstones the tiles around a report's point; a sensitive category's
 reports are drawn at their mesh's label point, so those tiles go too. Making a category
 sensitive (or not) moves all its open reports: their tiles go at once, not at midnight."""
 
@@ -46,10 +46,14 @@ def category_changed(sender, instance, created, **kwargs) -> None:
 
 
 def connect() -> None:
+    from django.apps import apps
     from django.db.models.signals import post_save
 
     from gis_core import changes
-    from reports.models import Category
+
+    if not apps.is_installed("reports"):
+        return
+    Category = apps.get_model("reports", "Category")
 
     changes.located_changed.connect(report_changed, dispatch_uid="reports-tiles-mesh")
     post_save.connect(category_changed, sender=Category, dispatch_uid="reports-tiles-category")
