@@ -142,6 +142,21 @@ def accept(report: Report, worker) -> list[Timer]:
     return stage_timers(report)
 
 
+@transaction.atomic
+def claim(report: Report, worker) -> list[Timer]:
+    """A worker of the report's area takes a report that nobody on duty accepted (it waits with the
+    grid, status NEW): accepted at once, by them. The caller checks the area (the staff page's scope)."""
+    report = Report.objects.select_for_update(of=("self",)).select_related("category").get(pk=report.pk)
+    if report.status != Report.Status.NEW:
+        raise Conflict(_("该上报已有人处理"))
+    report.assignee = worker
+    report.status = Report.Status.ACCEPTED
+    report.acknowledged_at = timezone.now()
+    _bump(report, ["assignee", "status", "acknowledged_at"])
+    _event(report, "accepted", actor=worker, reason="claimed")
+    return stage_timers(report)
+
+
 # action → (statuses it may follow, new status, timestamp it sets)
 STEPS = {
     "on_the_way": ((Report.Status.ACCEPTED,), Report.Status.ON_THE_WAY, None),

@@ -76,6 +76,8 @@ def detail(request, report_id: int):
 
 
 def _actions(report: Report, user) -> list[str]:
+    if report.status == Report.Status.NEW:  # waiting with the grid: anyone of the area may take it
+        return ["claim"]
     if report.assignee_id != user.pk:
         return []
     if report.status == Report.Status.OFFERED:
@@ -86,11 +88,13 @@ def _actions(report: Report, user) -> list[str]:
 @staff
 @require_POST
 def act(request, report_id: int, action: str):
-    """accept | on_the_way | arrived (lat/lon from the phone, optional) | resolved (a photo) |
+    """accept | claim (a report waiting with the grid) | on_the_way | arrived (lat/lon from the phone, optional) | resolved (a photo) |
     unresolvable (a reason). 409 when the report is not the user's or not in that state."""
     report = _report(request, report_id)
     if action == "accept":
         clock.schedule(dispatch.accept(report, request.user))
+    elif action == "claim":
+        clock.schedule(dispatch.claim(report, request.user))
     elif action in dispatch.STEPS:
         location = None
         if request.POST.get("lat") and request.POST.get("lon"):

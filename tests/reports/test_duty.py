@@ -153,3 +153,24 @@ def test_a_failing_notifier_never_fails_the_report(gate, on_duty, settings, djan
         assert Report.objects.filter(pk=r.pk).exists()
     finally:
         notify._notifier.cache_clear()
+
+
+def test_a_report_nobody_on_duty_took_is_claimed_from_the_grid(client, gate, mesh_scene, east_worker):
+    from accounts.models import StaffProfile
+    from accounts.roles import grant
+
+    waiting = create_report(category_code="facility", location=gate.location, description="路灯坏了")
+    waiting.refresh_from_db()
+    assert waiting.status == Report.Status.NEW and waiting.events.last().action == "fallback"
+    client.force_login(east_worker)
+    assert client.post(f"/duty/r/{waiting.pk}/claim").status_code == 404  # not their grid
+    zhao = get_user_model().objects.create_user("zhao")
+    grant(zhao, "grid_worker")
+    StaffProfile.objects.create(user=zhao).grids.add(mesh_scene["mesh"])  # a mesh of the west grid
+    client.force_login(zhao)
+    assert f'href="/duty/r/{waiting.pk}/"' in client.get("/duty/").content.decode()
+    assert 'id="do-claim"' in client.get(f"/duty/r/{waiting.pk}/").content.decode()
+    assert client.post(f"/duty/r/{waiting.pk}/claim").status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == Report.Status.ACCEPTED and waiting.assignee == zhao and waiting.acknowledged_at
+    assert client.post(f"/duty/r/{waiting.pk}/claim").status_code == 409
