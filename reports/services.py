@@ -55,7 +55,7 @@ def create_report(*, category_code: str, location: Point, description: str, phon
         raise BadRequest(_("未知的问题类别"), field="category")
     into = None
     if join is not None:
-        into = nearby_open(category, location).filter(pk=join).first()
+        into = None if category.sensitive else nearby_open(category, location).filter(pk=join).first()
         if into is None:
             raise BadRequest(_("该问题已办结或不在附近，请重新提交"), field="join")
     # Stored as plain text; templates escape it again on output.

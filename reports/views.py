@@ -75,11 +75,13 @@ def submit(request, token: str, kind: str):
 @require_safe
 def nearby(request, token: str, kind: str):
     """Open reports of the chosen category within 50 m ("is it one of these?"): description,
-    status and age only, nothing about who reported."""
+    status and age only, nothing about who reported; none of a sensitive category."""
     place = resolve(kind, token)
     category = Category.objects.filter(code=request.GET.get("category", ""), active=True).first()
     if category is None:
         return JsonResponse({"detail": _("未知的问题类别")}, status=400, json_dumps_params={"ensure_ascii": False})
+    if category.sensitive:  # a neighbour's dispute is nobody else's business: nothing to join
+        return JsonResponse({"results": []})
     rows = nearby_open(category, place.location).prefetch_related("duplicates")[:10]
     return JsonResponse({"results": [
         {"id": r.pk, "description": r.description, "status": r.get_status_display(),

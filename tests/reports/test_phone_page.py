@@ -156,3 +156,11 @@ def test_receipt_confirm_and_reopen_within_three_days(client, gate, on_duty):
     assert 'id="verdict"' not in client.get(body["receipt"]).content.decode()
     r = client.post(f"/report/{token}/verdict", {"verdict": "confirm"})
     assert r.status_code == 409 and "3" in r.content.decode()
+
+
+def test_sensitive_categories_are_never_offered_to_join(client, gate):
+    first = client.post(f"/p/{gate.qr_token}/submit", {"category": "dispute", "description": "楼上天天吵架"}).json()
+    r = client.get(f"/p/{gate.qr_token}/nearby", {"category": "dispute"})
+    assert r.json() == {"results": []} and "吵架" not in r.content.decode()
+    r = client.post(f"/p/{gate.qr_token}/submit", {"category": "dispute", "join": first["id"]})
+    assert r.status_code == 400 and r.json()["detail"]
