@@ -50,7 +50,8 @@ def create_report(*, category_code: str, location: Point, description: str, phon
     """A new report, dispatched at once. With `join` (the id of an open report of the same category
     within 50 m, offered as "is it one of these?"), the resident adds themself to that report
     instead: theirs is stored as its duplicate, follows its status, and dispatches nobody."""
-    category = Category.objects.filter(code=category_code, active=True).first()
+    # Deadlines prefetched: dispatch's stage timers read them without a query per stage.
+    category = Category.objects.filter(code=category_code, active=True).prefetch_related("deadlines").first()
     if category is None:
         raise BadRequest(_("未知的问题类别"), field="category")
     into = None
@@ -91,6 +92,15 @@ def create_report(*, category_code: str, location: Point, description: str, phon
             report.category = category
             clock.schedule(dispatch.offer(report))
     return report
+
+
+def submit(request, *, device: str | None = None, **fields) -> Report:
+    """The one way a report comes in from outside — the phone page and Open311 alike: the
+    per-device/IP rate limit, then create_report's validation and dispatch."""
+    from reports import ratelimit
+
+    ratelimit.check(request, device)
+    return create_report(**fields)
 
 
 @transaction.atomic

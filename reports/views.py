@@ -14,10 +14,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
 from gis_core.errors import BadRequest, DomainError
-from reports import clock, dispatch, photos, ratelimit
+from reports import clock, dispatch, photos
 from reports.models import Category, Report, ReportEvent
 from reports.places import resolve
-from reports.services import DUPLICATE_RADIUS_M, MAX_DESCRIPTION, create_report, nearby_open
+from reports.services import DUPLICATE_RADIUS_M, MAX_DESCRIPTION, nearby_open
+from reports.services import submit as submit_report
 
 
 def _json_error(e: DomainError) -> JsonResponse:
@@ -57,12 +58,11 @@ def submit(request, token: str, kind: str):
     """201 {id, receipt} or 4xx {detail}. `join`: add yourself to a nearby open report instead."""
     place = resolve(kind, token)
     try:
-        ratelimit.check(request)
         join = request.POST.get("join") or None
         if join is not None and not join.isdigit():
             raise BadRequest(_("该问题已办结或不在附近，请重新提交"), field="join")
-        report = create_report(
-            category_code=request.POST.get("category", ""), description=request.POST.get("description", ""),
+        report = submit_report(
+            request, category_code=request.POST.get("category", ""), description=request.POST.get("description", ""),
             phone=request.POST.get("phone"), photos=[f.read(photos.MAX_BYTES + 1) for f in request.FILES.getlist("photo")],
             join=int(join) if join else None, **place.report_kwargs(),
         )
