@@ -99,3 +99,18 @@ def own_buildings(user):
     profile = getattr(user, "staff_profile", None) if roles else None
     scope = scope_for(roles, landlord_id=profile.landlord_id if profile is not None else None, grid_ids=(), read=False)
     return Building.objects.none() if scope is None else Building.objects.filter(scope.q())
+
+
+def area_scope(user) -> Q | None:
+    """The same rules for rows placed in a grid and mesh (resident reports, patrol points): every
+    row (administrators, police reading), those in the grids and meshes of a grid worker's staff
+    profile, or nothing (None: landlords, planners, the public). A community's staff are the
+    grid workers given all of its grids."""
+    scope = user_scope(user, read=True)
+    if scope is None:
+        return None
+    if scope.every:
+        return Q()
+    if scope.grid_ids:
+        return Q(grid_id__in=scope.grid_ids) | Q(mesh_id__in=scope.grid_ids)
+    return None
