@@ -78,3 +78,21 @@ def make_city(two_grids):
     }
     return {"west": west, "east": east, "buildings": {"w": w, "e": e}, "rooms": rooms, "people": people,
             "users": users, "landlords": (a, b), "today": today, "Building": Building}
+
+
+def sign_in(rp, live_server, user) -> None:
+    """The browser page signed in as `user` (a session made by the test client)."""
+    c = client_for(user)
+    rp.page.context.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": live_server.url}])
+
+
+def shot(rp, name: str) -> None:
+    """A screenshot in test-artifacts/, and in docs/img/ when DOCS_SCREENSHOTS=1 (the guides' pictures)."""
+    import os
+    from pathlib import Path
+
+    rp.screenshot(name)
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":
+        out = Path(__file__).resolve().parents[1] / "docs" / "img"
+        out.mkdir(exist_ok=True)
+        rp.page.screenshot(path=str(out / f"{name}.png"), full_page=True)
