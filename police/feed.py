@@ -89,9 +89,18 @@ def ordered(qs, q: FeedQuery):
     return qs.order_by(f"-{key}", "-pk") if q.descending else qs.order_by(key, "pk")
 
 
+# What a row shows: no geometry (a grid's boundary alone is kilobytes to read and parse per row).
+ROW_FIELDS = ("id", "person_id", "room_id", "start_date", "end_date", "registered_via", "registered_at",
+              "lease_registered_on", "lease_ends_on", "person__name_masked", "person__id_number_masked",
+              "person__sex", "person__region_code", "room__floor", "room__number", "room__building_id",
+              "room__building__code", "room__building__address", "room__building__grid_id",
+              "room__building__grid__code", "room__building__grid__name")
+
+
 def page(user, q: FeedQuery, size: int = PAGE_SIZE) -> tuple[list[Tenancy], FeedQuery | None]:
     """One page of rows and the query of the next page (None at the end)."""
-    rows = list(ordered(tenancies(user, q), q).select_related("person", "room__building__grid")[: size + 1])
+    rows = list(ordered(tenancies(user, q), q).select_related("person", "room__building__grid")
+                .only(*ROW_FIELDS)[: size + 1])
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]

@@ -12,7 +12,12 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.http import JsonResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -27,6 +32,7 @@ from police import feed
 from residents.models import Person, Tenancy
 
 POLICE = (Role.POLICE, Role.ADMIN)
+GRID_CHOICES = 300
 
 
 def police_page(view):
@@ -107,14 +113,57 @@ def feed_page(request):
                              "next": next_url, "results": [feed.row(t, today) for t in rows]},
                             json_dumps_params={"ensure_ascii": False})
     filters = _filters(request)
+    can_lookup = granted(request.user, Role.POLICE)
     return render(request, "police/feed.html", {
-        "rows": [(t, feed.flags(t, today)) for t in rows], "q": q, "next_url": next_url,
+        "rows": feed_rows(request, rows, today, can_lookup), "registered_label": _("登记"), "q": q, "next_url": next_url,
         "first_url": f"{request.path}?{urlencode(filters)}" if request.GET.get("cursor") else None,
         "since": timezone.localtime(q.since).date().isoformat() if q.since else "",
         "until": (timezone.localtime(q.until) - timedelta(days=1)).date().isoformat() if q.until else "",
-        "grids": Grid.objects.grids().current().order_by("code").only("code", "name"),
-        "flags": feed.FLAGS, "can_lookup": granted(request.user, Role.POLICE),
+        # a list to pick from where it is short; a city's thousands of grids are typed as a code
+        "grids": grids if len(grids := list(Grid.objects.grids().current().order_by("code")
+                                            .values("pk", "code", "name")[:GRID_CHOICES + 1])) <= GRID_CHOICES else None,
+        "flags": feed.FLAGS, "can_lookup": can_lookup,
     })
+
+
+def feed_rows(request, rows, today, can_lookup: bool) -> list[dict]:
+    """The page's rows as ready strings: a page of 50 rows rendered through template tags (a
+    translation, three URLs and a form per row) cost more than the query; here each label is
+    translated once per page and each row is a few string formats."""
+    labels = {"late": _("逾期登记"), "lease_unregistered": _("合同未备案"), "six_months": _("满 6 个月"),
+              "checked_out": _("已退租")}
+    room_url = reverse("police:room", args=[0])[:-2]
+    history_url, unmask_url = reverse("police:history", args=[0]), reverse("police:unmask", args=[0])
+    actions = ""
+    if can_lookup:
+        actions = format_html(
+            '<details><summary>{}</summary><form method="post" action="{}">{}<label>{}'
+            '<input name="reason" required minlength="4" maxlength="500" placeholder="{}"></label>'
+            '<button type="submit">{}</button> <button type="submit" class="quiet" formaction="{}">{}</button>'
+            "</form></details>",
+            _("租住记录 / 查看明文"), history_url, csrf_input(request), _("事由（记入审计日志）"), _("如：案件核查"),
+            _("租住记录"), unmask_url, _("查看明文"))
+    moved_in, moved_out = _("入住"), _("退租")
+    out = []
+    for t in rows:
+        b = t.room.building
+        out.append({
+            "pk": t.pk, "name": t.person.name_masked, "id": t.person.id_number_masked,
+            "tags": format_html_join("", '<span class="tag {}">{}</span>', ((f, labels[f]) for f in feed.flags(t, today))),
+            "room_url": f"{room_url}{t.room_id}/", "place": f"{b.address or b.code} {t.room.floor}-{t.room.number}",
+            "grid": b.grid.name if b.grid_id else "",
+            "iso": t.registered_at.isoformat(),
+            "at": formats.date_format(timezone.localtime(t.registered_at), "DATETIME_FORMAT"),
+            "dates": f"{moved_in} {formats.date_format(t.start_date)}"
+                     + (f" · {moved_out} {formats.date_format(t.end_date)}" if t.end_date else ""),
+            # (the URLs are ours and the id a number: the markup stays safe)
+            "actions": mark_safe(actions.replace("/persons/0/", f"/persons/{t.person_id}/")) if actions else "",
+        })
+    return out
+
+
+def csrf_input(request):
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 class _Echo:
