@@ -104,7 +104,7 @@ def _seed_sql(n: dict[str, int]) -> list[str]:
         # ended: the four years before; half of them are earlier homes of people living somewhere now
         f"""INSERT INTO residents_tenancy (id, person_id, room_id, start_date, end_date, registered_via,
                                            registered_at, lease_registered_on)
-            SELECT {o} + k, CASE WHEN k % 2 = 0 THEN k ELSE {o} + (k + 1) / 2 END, (k * 7919) % {r} + 1,
+            SELECT {o} + k, CASE WHEN k % 2 = 0 THEN k ELSE {o} + (k + 1) / 2 END, (k::bigint * 7919) % {r} + 1,
                    s.start, s.start + 30 + floor(random() * 300)::int, 'kiosk_card', s.at, s.start + 5
             FROM generate_series(1, {e}) k
             CROSS JOIN LATERAL (SELECT date_trunc('minute', now() - interval '730 days'
