@@ -6,12 +6,14 @@ pages of them by keyset.
 * six_months — resident 6 months or more: eligible for a residence permit (State Council Order 663);
 * checked_out — the tenancy ended.
 
-Each row has a time the feed is sorted by: when it was registered, or for check-outs the day it
-ended. The date range applies to that time; the two standing states (lease unregistered, six
-months) list what holds today, whatever the range. Pages are cut by keyset — (time, id) after the
-last row shown, never an offset — so a page costs the same at the end of two million rows as at
-the start, and rows with equal times are neither repeated nor skipped (indexes
-tenancy_registered_keyset and tenancy_ended_keyset).
+Each row has a time the feed is sorted by: when it was registered; for check-outs the day it
+ended; for the two standing states (lease unregistered, six months), which list what holds today
+whatever the date range, the day the tenant moved in. The date range applies to the registration
+or check-out time. Pages are cut by keyset — (time, id) after the last row shown, never an
+offset — so a page costs the same at the end of two million rows as at the start, and rows with
+equal times are neither repeated nor skipped (indexes tenancy_registered_keyset,
+tenancy_ended_keyset and tenancy_open_start_keyset: a standing state is a range of move-in days
+among open tenancies, read from its index in order).
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ class FeedQuery:
 
     @property
     def key(self) -> str:
-        return "end_date" if self.flag == "checked_out" else "registered_at"
+        """The time rows are sorted and paged by: check-outs by their day, the standing states by
+        the day the tenant moved in (how long they have lived there), the rest by registration."""
+        if self.flag == "checked_out":
+            return "end_date"
+        return "start_date" if self.flag in STANDING else "registered_at"
 
 
 def tenancies(user, q: FeedQuery):
@@ -133,7 +139,7 @@ def parse_cursor(value: str, key: str) -> tuple:
     t_i, pk = int(t_s), int(pk_s)
     if pk <= 0 or pk > 2 ** 63 - 1:
         raise ValueError(value)
-    if key == "end_date":
+    if key in ("end_date", "start_date"):
         return date.fromordinal(t_i), pk
     return datetime(1970, 1, 1, tzinfo=dt_timezone.utc) + timedelta(microseconds=t_i), pk
 

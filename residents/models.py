@@ -191,9 +191,11 @@ class Tenancy(models.Model):
         indexes = [
             models.Index(fields=["room"], condition=holding_tenancy_q(), name="tenancy_open_by_room"),
             # The police feed pages by keyset (police/feed.py): registrations in (registered_at, id)
-            # order, check-outs in (end_date, id) order, either direction.
+            # order, check-outs in (end_date, id) order, either direction …
             models.Index(fields=["registered_at", "id"], name="tenancy_registered_keyset"),
             models.Index(fields=["end_date", "id"], condition=Q(end_date__isnull=False), name="tenancy_ended_keyset"),
+            # … and open tenancies by move-in day (six months' residence, leases unregistered).
+            models.Index(fields=["start_date", "id"], condition=holding_tenancy_q(), name="tenancy_open_start_keyset"),
         ]
 
     def __str__(self):

@@ -65,6 +65,13 @@ def test_pages_hold_every_row_once_with_equal_timestamps(city):
                  .order_by("-end_date", "-pk").values_list("pk", flat=True))
     assert len(ended) == 9
     assert _walk(police, {"flag": "checked_out", "size": 4}) == ended
+    # a standing state, paged on the (equal) move-in days of open tenancies
+    _bulk_tenancies(city["rooms"]["e102"], 11, registered_at=at - timedelta(days=300),
+                    start=day - timedelta(days=300), first=2000)
+    long_stay = list(Tenancy.objects.past_six_months().order_by("-start_date", "-pk").values_list("pk", flat=True))
+    assert len(long_stay) == 11
+    assert _walk(police, {"flag": "six_months", "size": 3}) == long_stay
+    assert _walk(police, {"flag": "six_months", "size": 3, "order": "old"}) == long_stay[::-1]
     # a bad position is a 400, not a 500
     assert police.get("/police/feed/", {"cursor": "x.y"}).status_code == 400
     assert police.get("/police/feed/", {"cursor": "99999999999999999999999.1"}).status_code == 400
