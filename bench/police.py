@@ -131,7 +131,7 @@ def ensure(env: dict[str, str], scale: float) -> dict[str, int]:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=HERE.parent,
                        env={**env, "DATABASE_URL": url}, check=True)
         log(f"reusing {DATABASE}: {have:,} tenancies")
-        return want
+        return {**want, "generated_s": None}
     log(f"generating {DATABASE}: {want}")
     started = time.perf_counter()
     psql(admin, f'DROP DATABASE IF EXISTS "{DATABASE}"')
@@ -145,7 +145,7 @@ def ensure(env: dict[str, str], scale: float) -> dict[str, int]:
         log(f"  {sql.split()[0]} {sql.split()[2] if sql.startswith('INSERT') else ''} {time.perf_counter() - t0:.1f} s")
     psql(url, "VACUUM ANALYZE")
     log(f"generated in {time.perf_counter() - started:.0f} s")
-    return want
+    return {**want, "generated_s": round(time.perf_counter() - started)}
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -288,9 +288,15 @@ def main() -> None:
             list(result["by_request"].items()):
         md.append(f"| {label} | {st['n']} | {st['p50_ms']} ms | {st['p95_ms']} ms | {st['max_ms']} ms |")
     c = result["csv"]
+    load = os.getloadavg()
     md += ["", f"CSV export (last 60 days, streamed): {c['rows']:,} rows in {c['seconds']} s "
                f"({c['rows_per_s']:,} rows/s), first byte after {c['first_byte_ms']} ms.",
-           f"Benchmark run time: {result['total_s']} s."]
+           f"Benchmark run time: {result['total_s']} s"
+           + (f" (the dataset generated in {s['generated_s']} s of it)." if s.get("generated_s") else
+              " (the dataset reused from an earlier run)."),
+           f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} at the end of the run (other work shares it).",
+           "", "Method: bench/police.py (docstring). Requests in-process through Django's full stack as a police officer;",
+           "one warm-up round, then the rounds counted. Pages are 50 rows of HTML."]
     (RESULTS / "police.md").write_text("\n".join(md) + "\n")
     log("\n".join(md))
 
