@@ -171,7 +171,6 @@ class _Echo:
         return value
 
 
-
 @require_safe
 @police_page
 def feed_csv(request):
