@@ -196,6 +196,21 @@ class RoomQuerySet(models.QuerySet):
         field = "building__mesh" if grid.level == Grid.Level.MESH else "building__grid"
         return self.filter(**{field: grid})
 
+    def let_without_tenant(self):
+        """Let, but no tenancy holds them (Tenancy.objects.occupying()): someone lives there unregistered,
+        or the room was left without updating its status — a grid worker goes and looks."""
+        from residents.models import Tenancy
+
+        return self.let().exclude(models.Exists(Tenancy.objects.occupying().filter(room=models.OuterRef("pk"))))
+
+    def over_capacity(self):
+        """More tenancies hold them than they have places (imports, or a capacity lowered later),
+        annotated with `occupants`."""
+        from gis_core.rules import holding_tenancy_q
+
+        return self.annotate(occupants=models.Count("tenancies", filter=holding_tenancy_q("tenancies__"))).filter(
+            occupants__gt=F("capacity"))
+
     def sync_status(self) -> int:
         """Recompute status from tenancies for these rooms: let ⇔ a tenancy holds the room
         (Tenancy.objects.occupying(), the rule check-in uses).

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "police",
+    "gridwork",
     "registration",
     "planner",
     "model3d",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("kiosk.register_urls")),
     path("", include("reports.urls")),
     path("", include("police.urls")),
+    path("", include("gridwork.urls")),
     path("", include("planner.urls")),
     path("", include("accounts.urls")),
     path("", include("coverage.urls")),

@@ -3,7 +3,8 @@
 * police — every building, read only (unmasking is a separate, audited act);
 * administrator — every building, read and write;
 * landlord — the buildings of the landlord their staff profile represents;
-* grid worker — the buildings in the grids (and their meshes) of their staff profile;
+* grid worker — the buildings in the grids (and their meshes) of their staff profile (the /grid/
+  pages: `grid_scope`);
 * planner and the public — no tenant data at all.
 
 `building_scope(user)` is a Q over Building (None = nothing); callers prefix it to their model.
@@ -75,6 +76,16 @@ def user_scope(user, *, read: bool) -> Scope | None:
         Role.GRID_WORKER in roles else []
     return scope_for(roles, landlord_id=profile.landlord_id if profile is not None else None, grid_ids=grid_ids,
                      read=read)
+
+
+def grid_scope(user) -> Scope | None:
+    """What the grid workers' pages (/grid/) reach: the same rules with only the grid-worker and
+    administrator roles counted — a grid worker's grids and meshes, an administrator every
+    building; None for everyone else (a landlord's own buildings are /my/, not /grid/)."""
+    roles = roles_of(user) & {Role.GRID_WORKER, Role.ADMIN}
+    profile = getattr(user, "staff_profile", None) if Role.GRID_WORKER in roles else None
+    grid_ids = list(profile.grids.values_list("pk", flat=True)) if profile is not None else []
+    return scope_for(roles, landlord_id=None, grid_ids=grid_ids, read=False)
 
 
 def building_scope(user, *, read: bool) -> ScopedQ | None:

@@ -191,9 +191,9 @@ def _tenancy(row, person_id, name_masked, id_masked) -> Tenancy:
 
 @transaction.atomic
 def check_out(room_id: int, id_number: str | None = None, *, end: date | None = None, tenancy_id: int | None = None,
-              by=None, kiosk=None) -> Tenancy:
+              by=None, kiosk=None, reason: str = "") -> Tenancy:
     """End this person's (or this tenancy's) stay in this room; the room turns vacant when nobody
-    is left."""
+    is left. `reason` goes to the audit entry (a grid worker checking out a tenant who left)."""
     room = lock_room(room_id)
     open_here = Tenancy.objects.occupying().filter(room_id=room.pk)
     if tenancy_id is not None:
@@ -208,7 +208,7 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
     tenancy.end_date = max(end or timezone.localdate(), tenancy.start_date + timedelta(days=1))
     tenancy.save(update_fields=["end_date"])
     audit.record("check_out", actor=by, kiosk=kiosk, person_id=tenancy.person_id, tenancy_id=tenancy.pk,
-                 room_id=room.pk, end_date=tenancy.end_date.isoformat())
+                 room_id=room.pk, reason=reason, end_date=tenancy.end_date.isoformat())
     if not open_here.exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
         attributes_changed(Room, [room.pk], fields={"status"})
