@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "reports.open311",  # Open311 GeoReport v2 (label open311)
     "safety",
     "screen",
     "axes",  # login lockout (accounts/lockout.py)

@@ -80,6 +80,15 @@ def create_report(*, category_code: str, location: Point, description: str, phon
     return report
 
 
+def submit(request, *, device: str | None = None, **fields) -> Report:
+    """The one way a report comes in from outside — the phone page and Open311 alike: the
+    per-device/IP rate limit, then create_report's validation and dispatch."""
+    from reports import ratelimit
+
+    ratelimit.check(request, device)
+    return create_report(**fields)
+
+
 @transaction.atomic
 def merge(duplicate: Report, into: Report, actor, reason: str = "") -> None:
     """Staff mark `duplicate` as the same problem as `into`; its reporter follows `into`."""

@@ -6,10 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gis_core.errors import DomainError
-from reports import ratelimit
 from reports.models import PatrolPoint, Report
 from reports.models import Category
-from reports.services import create_report, nearby_open
+from reports.services import nearby_open, submit
 
 
 def receipt(request, token: str):
@@ -27,8 +26,8 @@ def submit_at_point(request, token: str):
     """A report from a patrol point's QR code: the place is the point's. Answers JSON."""
     point = get_object_or_404(PatrolPoint, qr_token=token, active=True)
     try:
-        ratelimit.check(request)
-        report = create_report(
+        report = submit(
+            request,
             category_code=request.POST.get("category", ""), location=point.location,
             description=request.POST.get("description", ""), phone=request.POST.get("phone"),
             photos=[f.read() for f in request.FILES.getlist("photo")], point=point,
