@@ -103,7 +103,8 @@ def offer(report: Report, *, exclude=()) -> list[Timer]:
 def fire(timer: Timer, now: datetime | None = None) -> list[Timer]:
     """Run one timer. Idempotent: acts only if the report still has the timer's version."""
     now = now or timezone.now()
-    report = Report.objects.select_for_update(of=("self",)).select_related("category", "grid").filter(pk=timer.report_id).first()
+    report = (Report.objects.select_for_update(of=("self",)).select_related("category", "grid")
+              .prefetch_related("category__deadlines").filter(pk=timer.report_id).first())
     if report is None or report.version != timer.version or not report.is_open:
         return []
     if timer.kind == "offer":
