@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import Subquery, Value
 from django.contrib.gis.db.models import PointField
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,9 +55,9 @@ def nearest_worker(report: Report, exclude=(), at: datetime | None = None):
     row = (WorkerPosition.objects.filter(worker__in=on_duty(report.grid_id, at),
                                          at__gte=at - WorkerPosition.RETENTION)
            .exclude(worker__in=list(exclude))
-           .annotate(d=KnnDistance("location_3857", target)).order_by("d").values_list("worker", flat=True)[:1])
-    pk = next(iter(row), None)
-    return None if pk is None else get_user_model().objects.get(pk=pk)
+           .annotate(d=KnnDistance("location_3857", target)).order_by("d").values("worker")[:1])
+    # One statement: the user row of the nearest position.
+    return get_user_model().objects.filter(pk=Subquery(row)).first()
 
 
 def _event(report, action, *, actor=None, reason="", location=None):

@@ -47,7 +47,8 @@ def nearby_open(category: Category, location: Point, radius_m: float = DUPLICATE
 
 def create_report(*, category_code: str, location: Point, description: str, phone: str | None = None,
                   photos: list[bytes] = (), point=None, building=None) -> Report:
-    category = Category.objects.filter(code=category_code, active=True).first()
+    # Deadlines prefetched: dispatch's stage timers read them without a query per stage.
+    category = Category.objects.filter(code=category_code, active=True).prefetch_related("deadlines").first()
     if category is None:
         raise BadRequest(_("未知的问题类别"), field="category")
     # Stored as plain text; templates escape it again on output.
