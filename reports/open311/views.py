@@ -37,7 +37,7 @@ def endpoint(*methods):
         def inner(request, *args, fmt: str, **kwargs):
             if fmt not in formats.FORMATS:
                 return formats.error("json", 404, _("不支持的格式：%(f)s（可用 json、xml）") % {"f": fmt[:10]})
-            if request.method not in methods:
+            if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
                 return formats.error(fmt, 405, _("不支持的请求方法"), {"Allow": ", ".join(methods)})
             try:
                 return view(request, fmt, *args, **kwargs)
