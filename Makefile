@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import bench-reports deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 	@echo "make bench-police police feed page and person lookup at city scale, p95 (bench/results/police.md)"
 	@echo "make bench-safety three-colour rating of every grid at city scale, the screen's data endpoint (bench/results/safety.md)"
+	@echo "make bench-reports report submit with 3 photos, dispatch at city scale, 10,000 clock timers (bench/results/reports.md)"
 	@echo "make bench-import  30,000 rooms from a register (XLSX, GB18030 CSV) and a grid tree: rows/s, features/s (bench/results/import.md)"
 	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
 	@echo "make bench-routes  walking routes on the city's alley network, p95 (bench/results/routes.md)"
@@ -172,6 +173,11 @@ POLICE_SCALE ?= 1.0
 .PHONY: bench-police
 bench-police: venv db static
 	$(PY) bench/police.py --scale $(POLICE_SCALE)
+
+# Reports: submit with 3 × 1 MB photos through the server, dispatch among 2,000 workers on duty at
+# 100,000 buildings, 10,000 timers run by run_report_clock (bench/results/reports.md, < 10 min).
+bench-reports: venv db messages
+	$(PY) bench/reports.py
 
 # Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
 # `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "reports.open311",  # Open311 GeoReport v2 (label open311)
     "safety",
     "screen",
     "onboarding",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("kiosk.urls")),
     path("", include("kiosk.register_urls")),
     path("", include("reports.urls")),
+    path("", include("reports.open311.urls")),  # /open311/v2/… (GeoReport v2)
     path("", include("police.urls")),
     path("", include("gridwork.urls")),
     path("", include("planner.urls")),
