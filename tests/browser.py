@@ -2,7 +2,9 @@
 
 Every page test gets a `page` that records each request; at the end of the test it asserts that
 no request went to another host — deployments have no internet, so anything fetched from
-elsewhere would be a broken page there. Screenshots go to test-artifacts/.
+elsewhere would be a broken page there — and that the page broke no rule of its
+Content-Security-Policy (a refused script, style or worker is a broken page too). Screenshots go
+to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -36,14 +38,30 @@ def browser():
         b.close()
 
 
+# Each securitypolicyviolation event, logged where the console listener below sees it (Chromium
+# also logs its own "Refused to …" message for most, not all, violations).
+_REPORT_CSP = """document.addEventListener("securitypolicyviolation", e => console.error(
+  `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
+
+
 class RecordingPage:
-    """A Playwright page plus the list of every URL it requested."""
+    """A Playwright page plus the list of every URL it requested and every CSP violation."""
 
     def __init__(self, page, base_url: str):
         self.page = page
         self.base_url = base_url
         self.requests: list[str] = []
+        self.csp_violations: list[str] = []
+        self.console: list[str] = []  # every console message, for failure reports
         page.on("request", lambda r: self.requests.append(r.url))
+        page.add_init_script(_REPORT_CSP)
+        page.on("console", self._console)
+
+    def _console(self, message):
+        text = message.text
+        self.console.append(f"{message.type}: {text}")
+        if message.type == "error" and ("Content Security Policy" in text or text.startswith("CSP violation")):
+            self.csp_violations.append(f"{self.page.url}: {text}")
 
     def foreign_requests(self) -> list[str]:
         ours = urlsplit(self.base_url).netloc
@@ -73,6 +91,7 @@ def open_page(browser, live_server):
     for context, recorder in opened:
         context.close()
         assert recorder.foreign_requests() == [], "requests left for another host"
+        assert recorder.csp_violations == [], f"the page broke its Content-Security-Policy: {recorder.csp_violations}"
 
 
 @pytest.fixture
