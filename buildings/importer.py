@@ -45,6 +45,7 @@ from django.contrib.gis.gdal.prototypes import ds as ogr_api
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 from django.utils import timezone
+from django.utils.encoding import DjangoUnicodeDecodeError
 from pyproj import Geod
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
@@ -348,6 +349,16 @@ def _features(layer):
         yield Feature(pointer, layer)
 
 
+def _value(feature, name: str):
+    """A field's value; text that is not UTF-8 is read as GB18030 (a superset of GBK and GB2312),
+    as Chinese GeoJSON and shapefiles without a .cpg often are."""
+    try:
+        return feature.get(name)
+    except DjangoUnicodeDecodeError:
+        raw = ogr_api.get_field_as_string(feature.ptr, feature.index(name))
+        return raw.decode("gb18030", errors="replace")
+
+
 @dataclass
 class _RawFeature:
     index: int
@@ -358,7 +369,7 @@ class _RawFeature:
 def _read(layer, fields: _FieldMap, is_osm: bool) -> list[_RawFeature]:
     features = []
     for index, feature in enumerate(_features(layer), start=1):
-        attributes = {name: feature.get(name) for name in fields.columns}
+        attributes = {name: _value(feature, name) for name in fields.columns}
         if fields.tags_column:
             # Set columns win over tags of the same name (the OSM driver promotes a few tags to columns).
             tags = parse_hstore(attributes.pop(fields.tags_column))
