@@ -9,8 +9,10 @@ to test-artifacts/.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,11 +46,41 @@ _REPORT_CSP = """document.addEventListener("securitypolicyviolation", e => conso
   `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
 
 
+def _wait_for_function(page, expression, arg=None, timeout=30_000, polling=None):
+    """page.wait_for_function, polling with evaluate(): Playwright compiles a wait_for_function
+    predicate with eval() inside the page, which the pages' Content-Security-Policy refuses."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    interval = polling / 1000 if isinstance(polling, (int, float)) else 0.05
+    while True:
+        try:
+            value = page.evaluate(expression, arg) if arg is not None else page.evaluate(expression)
+        except Error as exc:  # navigating: the next page is asked again
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            value = None
+        if value:
+            return _Value(value)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wait_for_function: {expression!r} not true after {timeout} ms")
+        page.wait_for_timeout(interval * 1000)
+
+
+class _Value:
+    def __init__(self, value):
+        self._value = value
+
+    def json_value(self):
+        return self._value
+
+
 class RecordingPage:
     """A Playwright page plus the list of every URL it requested and every CSP violation."""
 
     def __init__(self, page, base_url: str):
         self.page = page
+        page.wait_for_function = functools.partial(_wait_for_function, page)
         self.base_url = base_url
         self.requests: list[str] = []
         self.csp_violations: list[str] = []
