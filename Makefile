@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -34,6 +34,10 @@ help:
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
 	@echo "make bench-safety three-colour rating of every grid at city scale, the screen's data endpoint (bench/results/safety.md)"
+	@echo "make bench-import  30,000 rooms from a register (XLSX, GB18030 CSV) and a grid tree: rows/s, features/s (bench/results/import.md)"
+	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
+	@echo "make bench-routes  walking routes on the city's alley network, p95 (bench/results/routes.md)"
+	@echo "make bench-basemap [KM=8]  import time and memory of a city-sized OSM extract (bench/results/basemap.md)"
 
 deps:
 	@scripts/deps.sh
@@ -130,6 +134,10 @@ bench-checkin: demo
 bench-planner: venv db
 	$(PY) bench/planner.py
 
+# Rooms from a register and a grid tree from a vector file (bench/results/import.md).
+bench-import: venv db
+	$(PY) bench/import_rooms.py --big 100000
+
 # Proxy, replicas, lag, edit → kiosk through both (bench/results/scale.md).
 .PHONY: bench-scale
 bench-scale: venv db static
@@ -146,6 +154,15 @@ bench-cameras: venv db
 SCALE ?= 84
 bench-safety: venv db
 	$(PY) bench/safety.py --scale $(SCALE)
+# Importing a city-sized (synthetic) OSM extract, first and again (bench/results/basemap.md).
+.PHONY: bench-basemap
+bench-basemap: venv db
+	$(PY) bench/basemap.py $(if $(KM),--km $(KM))
+
+# Walking routes (pgRouting) on the city dataset's network; SCALE=N for a smaller set (bench/results/routes.md).
+.PHONY: bench-routes
+bench-routes: venv db
+	$(PY) bench/routes.py $(if $(SCALE),--scale $(SCALE))
 
 # Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
 # `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.
@@ -155,6 +172,13 @@ DELAY ?= 0
 replicas: db
 	@scripts/pg.sh replicas $(N) $(DELAY)
 	@echo "DATABASE_REPLICA_URLS=$$(scripts/pg.sh replica-urls)"
+
+# The offline basemap from an OpenStreetMap extract (osm2pgsql, basemap/importer.py); importing
+# the same NAME again replaces that extract in one transaction.
+.PHONY: basemap
+basemap: migrate
+	@test -n "$(PBF)" || { echo "usage: make basemap PBF=city.osm.pbf [NAME=city]"; exit 2; }
+	$(PY) manage.py import_basemap "$(PBF)" $(if $(NAME),--name "$(NAME)")
 
 stop:
 	-@for f in var/run/server.pid var/run/gunicorn.pid var/run/report_clock.pid; do test -f $$f && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done

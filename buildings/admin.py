@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from buildings.admin_import import BuildingImportAdminMixin
 from buildings.models import Building, Landlord, Room
+from onboarding.admin_exports import geo_actions, register_export
+from onboarding.admin_uploads import BuildingImportAdminMixin, RoomImportAdminMixin
 from qrcodes.admin import print_qr_sheet, reissue_qr_codes
 
 
@@ -22,16 +24,18 @@ class BuildingAdmin(BuildingImportAdminMixin, LeafletGeoAdmin):
     raw_id_fields = ("landlord",)
     list_select_related = ("grid", "mesh", "landlord")
     inlines = [RoomInline]
-    actions = [reissue_qr_codes, print_qr_sheet]
+    actions = [reissue_qr_codes, print_qr_sheet, *geo_actions("buildings")]
 
 
 @admin.register(Room)
-class RoomAdmin(LeafletGeoAdmin):
+class RoomAdmin(RoomImportAdminMixin, LeafletGeoAdmin):
     list_display = ("__str__", "floor", "number", "area_m2", "rent_monthly", "capacity", "status")
     list_filter = ("status", "building__grid")
     search_fields = ("building__code", "number")
     raw_id_fields = ("building",)
     list_select_related = ("building",)
+    actions = [*geo_actions("rooms"), register_export("xlsx", _("导出所选为登记表（XLSX）")),
+               register_export("csv", _("导出所选为登记表（CSV）"))]
 
 
 @admin.register(Landlord)

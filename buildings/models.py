@@ -123,7 +123,7 @@ class Building(Tracked):
     room_count = models.PositiveIntegerField(_("房间数"), db_default=0, editable=False)
     vacant_count = models.PositiveIntegerField(_("空置房间数"), db_default=0, editable=False)
     qr_token = models.CharField(_("门牌二维码令牌"), max_length=32, unique=True, default=new_qr_token, editable=False)
-    # Provenance for idempotent re-import (buildings.importer): same source + id updates in place.
+    # Provenance for idempotent re-import (onboarding.footprints): same source + id updates in place.
     source = models.CharField(_("数据来源"), max_length=100, blank=True)
     source_id = models.CharField(_("来源编号"), max_length=100, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

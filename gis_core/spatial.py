@@ -78,11 +78,13 @@ class Multi(Func):
 GENERALISE_M = 5.0  # tolerance (EPSG:3857 metres) of the stored low-zoom copies
 
 
-def mercator_generalised(field_name: str, output_field) -> models.GeneratedField:
-    """A stored, simplified EPSG:3857 copy for low-zoom tiles: generalised once on write, not per tile."""
+def mercator_generalised(field_name: str, output_field, tolerance: float = GENERALISE_M) -> models.GeneratedField:
+    """A stored, simplified EPSG:3857 copy for low-zoom tiles: generalised once on write, not per tile.
+
+    `tolerance` (metres): a basemap keeps one copy per zoom band (coarser for the city overview)."""
     return models.GeneratedField(
         expression=Multi(
-            SimplifyPreserveTopology(Transform(field_name, WEB_MERCATOR_SRID), GENERALISE_M, output_field=output_field),
+            SimplifyPreserveTopology(Transform(field_name, WEB_MERCATOR_SRID), tolerance, output_field=output_field),
             output_field=output_field,
         ),
         output_field=output_field,

@@ -13,8 +13,10 @@ tens of thousands of vacant rooms. So it never collects all matches to sort them
   are walked in order, keeping the rooms whose building is in scope.
 
 Distances are metres on the ellipsoid between the point and the building's anchor point (a point
-inside its footprint). Walking distance is that times a detour factor: there is no alley network
-yet, and through 2–4 m alleys the walk is about a quarter longer than the straight line.
+inside its footprint). Walking distance is the length of the walking route along the basemap's
+alleys (routes/: one Dijkstra search for a page's buildings, closed gates avoided); where no
+network covers the building, the straight line times a detour factor (through 2–4 m alleys the
+walk is about a quarter longer).
 
 Counting uses the buildings' trigger-kept vacancy counters when no room-level filter applies.
 """
@@ -93,7 +95,7 @@ def _room_filters(q: RoomQuery, *, community: bool = False) -> tuple[list[sql.Co
 
 # What a result shows (a building's stored anchor: its map point); distances for the page's rows only.
 _SELECT = sql.SQL("""
-    r.id, r.floor, r.number, r.area_m2::float8 AS area_m2, r.rent_monthly::int AS rent, r.capacity,
+    r.id, b.id AS building_id, r.floor, r.number, r.area_m2::float8 AS area_m2, r.rent_monthly::int AS rent, r.capacity,
     b.code AS building, b.address, g.code AS grid, g.name AS grid_name,
     CASE WHEN l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '' THEN l.phone END AS landlord_phone,
     ST_X(b.anchor) AS lon, ST_Y(b.anchor) AS lat""")
@@ -145,9 +147,22 @@ def search(q: RoomQuery, *, offset: int = 0, limit: int = 20) -> list[dict]:
         cur.execute(query.as_string(cur.connection), params)
         columns = [c.name for c in cur.description]
         rows = [dict(zip(columns, row)) for row in cur.fetchall()]
+    walks = _walks(q, rows)
     for row in rows:
-        row["walk_m"] = None if row["distance_m"] is None else row["distance_m"] * WALK_DETOUR
+        straight = None if row["distance_m"] is None else row["distance_m"] * WALK_DETOUR
+        row["walk_m"] = walks.get(row["building_id"], straight)
     return rows
+
+
+def _walks(q: RoomQuery, rows: list[dict]) -> dict[int, float]:
+    """Walking metres along the alleys (routes/, one search for the page's buildings); where the
+    basemap has no network, the straight-line estimate stays."""
+    if q.near is None or not rows:
+        return {}
+    from replicas.routing import current
+    from routes.services import lengths
+
+    return lengths((q.near.x, q.near.y), [row["building_id"] for row in rows], using=current())
 
 
 def count_vacant(q: RoomQuery) -> int:

@@ -25,7 +25,8 @@ def _strings() -> dict[str, str]:
     return {
         "title": _("空房查询"), "here": _("您在这里"), "vacant": _("空置"), "let": _("已出租"),
         "unavailable": _("不可出租"), "floor": _("楼"), "floor_room": _("{floor}楼 · {number}室"), "sqm": _("平方米"),
-        "per_month": _("元/月"), "walk": _("步行约 {m} 米"), "phone": _("房东电话"),
+        "per_month": _("元/月"), "walk": _("步行约 {m} 米"), "walk_route": _("步行 {m} 米，约 {min} 分钟"),
+        "phone": _("房东电话"),
         "ask_hall": _("请到社区服务大厅咨询"), "persons": _("可住 {n} 人"), "any": _("不限"),
         "rent": _("租金"), "area": _("面积"), "floors": _("楼层"), "grid": _("网格"),
         "count": _("共 {n} 间空房"), "none": _("没有符合条件的空房，请放宽条件"), "more": _("更多"),
@@ -55,6 +56,7 @@ def kiosk_page(request, code: str):
         "rooms": reverse("api:rooms"),
         "buildings": reverse("api:buildings"),
         "roomPage": reverse("kiosk:room", args=[0]).replace("/0/", "/{id}/"),
+        "route": reverse("routes:walk"),
         "roomQr": reverse("kiosk:room-qr", args=[0]).replace("/0/", "/{id}/"),
         "grids": [{"code": g.code, "name": g.name} for g in grids],
         "strings": _strings(),
@@ -78,13 +80,43 @@ def kiosk_page(request, code: str):
     return response
 
 
+def _walk(request, room: Room):
+    """The walking route to the room's building: from the kiosk whose screen showed the code
+    (?k=<kiosk>), or from the phone's own position when its owner allowed it (?from=lon,lat)."""
+    from gis_core.errors import DomainError
+    from routes import services
+    from routes.views import parse_point
+
+    start = None
+    if request.GET.get("from"):
+        try:
+            start = parse_point(request.GET["from"])
+        except DomainError:
+            return None
+    elif request.GET.get("k"):
+        location = Kiosk.objects.filter(code=request.GET["k"]).values_list("location", flat=True).first()
+        start = (location.x, location.y) if location else None
+    if start is None:
+        return None
+    try:
+        return services.route(start, room.building_id)
+    except DomainError:
+        return None  # no network there, or no open way now: the page simply shows no route
+
+
 @require_safe
 def room_page(request, room_id: int):
-    """What a phone shows after scanning a room card's code: the room, its building, the phone."""
+    """What a phone shows after scanning a room card's code: the room, its building, the phone,
+    and the way there."""
+    from qrcodes.minimap import building_map
+
     room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id)
     landlord = room.building.landlord
+    walk = _walk(request, room)
     return render(request, "kiosk/room.html", {
         "room": room, "building": room.building, "phone": landlord.public_phone if landlord else None,
+        "walk": walk, "map": building_map(room.building, route=walk.geometry if walk else None),
+        "from_kiosk": request.GET.get("k", ""),
     })
 
 
@@ -94,6 +126,9 @@ def room_qr(request, room_id: int):
     """An SVG QR code of the room's phone page (absolute URL)."""
     get_object_or_404(Room, pk=room_id)
     url = public_url(reverse("kiosk:room", args=[room_id]), request)
+    kiosk = request.GET.get("k", "")
+    if kiosk and Kiosk.objects.filter(code=kiosk).exists():  # the phone page then shows the way from it
+        url += f"?k={kiosk}"
     out = io.BytesIO()
     # A standalone SVG (with its namespace), so an <img> can show it; quiet zone of 2 modules.
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, dark="#1d2733", xmldecl=False)

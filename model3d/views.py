@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from buildings.models import Room
+from buildings.models import Building, Room
 from gis_core.models import Community
 from model3d import ion
 from model3d.background import request_rebuild
@@ -127,15 +127,22 @@ def malformed(request, rest: str):
 
 @require_safe
 def status(request):
-    """Ids of the vacant rooms (of one community with ?community=), for colouring the model."""
+    """Ids of the vacant rooms (of one community with ?community=), for colouring the model, and
+    each building's vacant share ({building id: vacant rooms / rooms}, buildings with any vacant
+    room): the coarse level — one block per building, what a first view from afar draws — is
+    coloured by it, so vacancy shows from the first frame, as on the 2D map."""
     rooms = Room.objects.vacant()
+    buildings = Building.objects.filter(vacant_count__gt=0, room_count__gt=0)
     code = request.GET.get("community")
     if code is not None:
         if not Community.objects.filter(code=code).exists():
             return _error(f"unknown community {code!r}", 404)
         rooms = rooms.filter(building__community__code=code)
+        buildings = buildings.filter(community__code=code)
     ids = list(rooms.order_by("pk").values_list("pk", flat=True))
-    body = json.dumps({"vacant": ids}, separators=(",", ":")).encode()
+    shares = {str(pk): round(v / n, 2) for pk, v, n in
+              buildings.order_by("pk").values_list("pk", "vacant_count", "room_count")}
+    body = json.dumps({"vacant": ids, "buildings": shares}, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return _answer(request, body, etag, "application/json", control="no-cache")
 

@@ -22,7 +22,7 @@ statements over GiST-indexed columns, so a check is cheap enough to run while dr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gis_core.geometry import parse_geojson
 from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -67,6 +67,7 @@ class Proposal:
     together_codes: list[str] = field(default_factory=list)
     # Meshes of the grid that the edit moves elsewhere (a split hands them to the new grid).
     children_exempt: list[int] = field(default_factory=list)
+    code: str = ""  # how reports of the other proposals checked with it (check_many) name it
 
 
 def _today():
@@ -285,3 +286,39 @@ def check(p: Proposal) -> dict:
         report["before"] = {"buildings": 0, "rooms": 0, "households": 0, "residents": 0}
         report["after"] = counts_in(p.geometry, p.community_id)
     return {"ok": not errors, "errors": errors, "warnings": warnings, **report}
+
+
+def check_many(proposals: list[Proposal]) -> list[dict]:
+    """Reports for many proposals saved together (an import of a whole layer), in their order.
+
+    Proposals under the same parent are siblings of one another: each is checked against the
+    current grids it does not replace and against the other proposals' new shapes, never against
+    the old shapes they replace — the rules of `check`, applied to the whole set."""
+    groups: dict[tuple, list[Proposal]] = {}
+    for p in proposals:
+        groups.setdefault((p.community_id, p.level, p.parent_id), []).append(p)
+    reports = {}
+    for group in groups.values():
+        for p in group:
+            others = [q for q in group if q is not p]
+            reports[id(p)] = check(replace(
+                p, replaces=[*p.replaces, *(q.grid_id for q in others if q.grid_id)],
+                together=[*p.together, *(q.geometry for q in others)],
+                together_codes=[*(p.together_codes or [""] * len(p.together)), *(q.code for q in others)]))
+    return [reports[id(p)] for p in proposals]
+
+
+_COMMUNITY_OVERLAP_SQL = """
+WITH n AS (SELECT ST_Buffer(ST_GeomFromEWKB(%(geom)s)::geography, -%(tol)s)::geometry AS geom)
+SELECT c.code, round(ST_Area(ST_Intersection(c.boundary, n.geom)::geography)::numeric, 1)
+FROM gis_core_community c, n
+WHERE NOT (c.id = ANY(%(exclude)s)) AND ST_Intersects(c.boundary, n.geom)
+"""
+
+
+def community_overlaps(geom: MultiPolygon, exclude: list[int]) -> list[dict]:
+    """Other communities a proposed community boundary overlaps beyond the tolerances (communities
+    are the top of the tree: a building must lie in exactly one)."""
+    with connection.cursor() as cur:
+        cur.execute(_COMMUNITY_OVERLAP_SQL, {"geom": bytes(geom.ewkb), "tol": TOLERANCE_M, "exclude": exclude})
+        return [{"code": code, "area_m2": float(area)} for code, area in cur.fetchall() if area > OVERLAP_M2]

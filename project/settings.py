@@ -86,7 +86,7 @@ REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=360
 # After a write, the same browser reads from the primary this long (read-your-writes).
 REPLICA_READ_YOUR_WRITES_S = env_int("REPLICA_READ_YOUR_WRITES_S", 10, minimum=1)
 REPLICA_READ_VIEWS = {
-    "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:style",
+    "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:basemap_tilejson", "tiles:style", "tiles:basemap_style",
     "api:vacant-rooms", "model3d:status", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
     "qrcodes:building", "kiosk:page", "kiosk:room", "kiosk:room-qr",
 }
@@ -122,6 +122,9 @@ INSTALLED_APPS = [
     "reports",
     "safety",
     "screen",
+    "onboarding",
+    "basemap",
+    "routes",
     "axes",  # login lockout (accounts/lockout.py)
     "csp",  # Content-Security-Policy (its checks flag settings of older versions)
 ]
@@ -209,6 +212,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries installed from npm (package.json) and served by us: nothing from a CDN.
 STATICFILES_DIRS = [("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist")]
+STATICFILES_DIRS += [("vendor/maplibre-gl-leaflet", BASE_DIR / "node_modules" / "@maplibre" / "maplibre-gl-leaflet" / "dist")]
 STATICFILES_DIRS += [("vendor/leaflet-geoman", BASE_DIR / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist")]
 # CesiumJS (3D viewer): its built directory, with the Workers, Assets and Widgets it loads itself.
 STATICFILES_DIRS += [("vendor/cesium", BASE_DIR / "node_modules" / "cesium" / "Build" / "Cesium")]
@@ -374,6 +378,10 @@ TILES_PROXY_SECONDS = env_int("TILES_PROXY_SECONDS", 24 * 3600, minimum=1)
 # Camera positions can be sensitive: in the public tiles only if the administrator allows it.
 TILES_PUBLIC_CAMERAS = env_bool("TILES_PUBLIC_CAMERAS", False)
 
+# --- Basemap (basemap/) ----------------------------------------------------------------------
+# osm2pgsql for `manage.py import_basemap` (Debian's package; another build by path).
+BASEMAP_OSM2PGSQL = env_str("BASEMAP_OSM2PGSQL", "osm2pgsql")
+
 # --- Camera coverage (coverage/) -----------------------------------------------------------
 # Views are computed for a target this high (a standing person's head), and quality levels are
 # named by this table (coverage/levels.py: EN 62676-4:2015 DORI, or the seven-level revision).
@@ -412,7 +420,7 @@ LOGGING = {
 }
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
-# only local files chosen by staff (buildings.importer refuses /vsicurl/ and other virtual paths).
+# only local files chosen by staff (onboarding.source refuses /vsicurl/ and other virtual paths).
 # security.W021 (HSTS preload): see SECURE_HSTS_PRELOAD above — not applicable to intranet names.
 SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]
 

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="project/home.html"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("routes.urls")),  # /api/routes/walk/ (plain views, before the API's router)
+    path("", include("basemap.urls")),  # /api/basemap/snap/
     path("api/", include("project.api_urls")),
     path("", include("model3d.urls")),  # before tiles.urls, whose catch-all answers /tiles/…
     path("", include("tiles.urls")),

@@ -30,6 +30,12 @@ class MiniMap:
     grid: str
     width: int = WIDTH
     height: int = HEIGHT
+    # The basemap within the window (basemap/): water areas, rivers, streets by width, walls.
+    water: str = ""
+    river: str = ""
+    roads: tuple[tuple[str, float], ...] = ()  # (path data, stroke width in view units), widest first
+    walls: str = ""
+    route: str = ""  # a walking route to the building, when the page was given one
 
 
 class _Frame:
@@ -66,7 +72,33 @@ class _Frame:
         return "".join(self.path(line.coords, close=False) for line in parts if line.geom_type == "LineString")
 
 
-def building_map(building: Building) -> MiniMap:
+# Stroke widths in ground metres per road rank group (basemap.models.Road.Rank): main roads,
+# lanes, alleys and paths. Drawn wider than their lanes' metres would be thin on a phone.
+ROAD_GROUPS = ((2, 12.0), (3, 6.0), (5, 3.0))
+
+
+def _basemap(frame: _Frame) -> dict:
+    from basemap.models import Barrier, Road, Water, Waterway
+
+    def lines(qs) -> str:
+        return "".join(frame.lines(g.intersection(frame.window)) for g in qs.values_list("geom_3857", flat=True))
+
+    window = {"geom_3857__bboverlaps": frame.window}
+    roads, low = [], 0
+    for high, metres in ROAD_GROUPS:
+        path = lines(Road.objects.filter(rank__gt=low, rank__lte=high, **window))
+        if path:
+            roads.append((path, round(metres * frame.scale, 1)))
+        low = high
+    water = "".join(frame.polygons(g.intersection(frame.window))
+                    for g in Water.objects.filter(**window).values_list("geom_3857", flat=True)
+                    if not g.intersection(frame.window).empty)
+    return {"water": water, "river": lines(Waterway.objects.filter(**window)), "roads": tuple(roads),
+            "walls": lines(Barrier.objects.filter(**window))}
+
+
+def building_map(building: Building, route=None) -> MiniMap:
+    """`route`: a walking route (a line in lon/lat, routing/) to draw to the building."""
     frame = _Frame(building.footprint_3857)
     centre = Value(building.footprint_3857.centroid, output_field=PointField(srid=WEB_MERCATOR_SRID))
     neighbours = (
@@ -83,4 +115,6 @@ def building_map(building: Building) -> MiniMap:
         building=frame.polygons(building.footprint_3857),
         neighbours="".join(frame.polygons(f) for f in neighbours),
         grid=grid,
+        route=frame.lines(route.transform(WEB_MERCATOR_SRID, clone=True).intersection(frame.window)) if route else "",
+        **_basemap(frame),
     )

@@ -2,9 +2,10 @@
 # Install the system packages the product needs, only those missing (Debian 12).
 # Needs root (or sudo) the first time; a machine that already has them needs neither.
 set -euo pipefail
-# fonts-noto-cjk: the door-plate PDFs embed Noto Sans CJK SC.
-pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin gettext
-      fonts-noto-cjk nginx-light)
+# fonts-noto-cjk: the door-plate PDFs embed Noto Sans CJK SC (and maps draw Chinese labels with it).
+# osm2pgsql: `manage.py import_basemap` (basemap/importer.py); postgresql-15-pgrouting: walking routes (routes/).
+pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql gdal-bin libgdal-dev
+      libgeos-dev libproj-dev proj-bin gettext fonts-noto-cjk nginx-light)
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium redis-server)
 # Node.js and npm install the front-end libraries; any node ≥ 18 already on the PATH will do.
 command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

@@ -85,7 +85,7 @@ ensure() {
 SELECT 'CREATE ROLE $user LOGIN SUPERUSER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user')\gexec
 SELECT 'CREATE DATABASE $db OWNER $user' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db')\gexec
 SQL
-  psql_su -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  psql_su -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis" -c "CREATE EXTENSION IF NOT EXISTS pgrouting"
 }
 
 # --- Streaming replicas: var/replicas/rK, port = primary port + 10 + K, same socket directory ---

@@ -27,7 +27,7 @@ from tiles import service
 from tiles.errors import TileError
 from tiles.http import tile_answer
 from tiles.invalidation import COMBINED
-from tiles.layers import LAYERS, is_public, public_layers
+from tiles.layers import public_layers, source_layers
 
 TILE_PATH = re.compile(r"^/tiles/(?:(?P<layer>[a-z_]+)/)?(?P<z>\d{1,2})/(?P<x>\d{1,7})/(?P<y>\d{1,7})\.mvt$")
 STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
@@ -56,10 +56,10 @@ class TileFastPath:
         name = match["layer"]
         if name is None:
             name, layers = COMBINED, tuple(public_layers())
-        elif name in LAYERS and is_public(LAYERS[name]):
-            layers = (LAYERS[name],)
         else:
-            return None  # unknown or staff-only: Django answers (404 / permission check)
+            layers = source_layers(name)  # the basemap, or one public layer
+            if layers is None:
+                return None  # unknown or staff-only: Django answers (404 / permission check)
         # Public tiles may come from a read replica (replicas/routing.py); one that fails is
         # marked down and the tile is rendered from the primary instead.
         alias = choose(parse_cookie_header(environ.get("HTTP_COOKIE", "")))

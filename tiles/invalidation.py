@@ -22,7 +22,7 @@ from django.db import transaction
 
 from gis_core.changes import MEMBERSHIP, Box
 from tiles import cache, extent
-from tiles.layers import LAYERS, MAX_ZOOM, WORLD, Layer, buffer_m, tile_size
+from tiles.layers import LAYERS, MAX_ZOOM, VILLAGE, WORLD, Layer, buffer_m, tile_size
 
 COMBINED = "all"
 
@@ -45,19 +45,24 @@ def keys_for(boxes: Iterable[Box], layers: Iterable[Layer]) -> list[str]:
     keys: set[str] = set()
     boxes = [b for b in boxes if b]
     for layer in layers:
+        combined = COMBINED if layer.source == VILLAGE else layer.source  # the tile it is drawn in
         for z in range(layer.minzoom, min(layer.maxzoom, MAX_ZOOM) + 1):
             for box in boxes:
                 for x, y in tiles_for_box(box, z):
                     keys.add(cache.key(layer.name, z, x, y))
-                    keys.add(cache.key(COMBINED, z, x, y))
+                    keys.add(cache.key(combined, z, x, y))
     return sorted(keys)
 
 
-def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer]) -> None:
+def invalidate_boxes(boxes: Iterable[Box], layers: Iterable[Layer], *, geometry_changed: bool = False) -> None:
     """Invalidate when the current transaction commits (at once outside a transaction): for
-    derived data that is no located row (coverage/fov.py's fields of view)."""
+    data that is no located row of the change pipeline (coverage/fov.py's fields of view, a
+    basemap extract swapped whole). `geometry_changed`: data was added or moved, so where data lies
+    (tiles/extent.py) changes too."""
     keys = keys_for(list(boxes), list(layers))
     transaction.on_commit(lambda: cache.invalidate(keys))
+    if geometry_changed:
+        extent.forget()
 
 
 def merge_boxes(boxes: Iterable[Box], cell: float = extent.CELL) -> list[Box]:

@@ -11,13 +11,22 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from gis_core.rules import current_grid_sql, local_today_sql
+from gis_core.rules import current_grid_sql, local_date_sql, local_today_sql
 
 # The zooms we serve. Clients over-zoom past MAX_ZOOM (TileJSON maxzoom), so nothing is lost.
 MIN_ZOOM, MAX_ZOOM = 0, 18
 EXTENT = 4096
 BUFFER = 64  # pixels of the 4096 extent drawn beyond each tile edge (no seams, labels not cut)
 WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
+
+# Sources: the product's layers come in one combined tile (/tiles/{z}/{x}/{y}.mvt); the basemap
+# (basemap/) in another (/tiles/basemap/{z}/{x}/{y}.mvt), one statement per tile each. Kept apart
+# because they change at different rates: letting a room must not re-render streets, and an
+# import must not re-render rooms. The basemap stops at BASEMAP_MAXZOOM (MapLibre over-zooms it):
+# an alley is drawn exactly at z16, and an import then refreshes a quarter of the tiles it
+# would at z17 and a sixteenth of z18.
+VILLAGE, BASEMAP = "village", "basemap"
+BASEMAP_MAXZOOM = 16
 
 
 def tile_size(z: int) -> float:
@@ -52,12 +61,20 @@ class Layer:
     field_minzoom: dict[str, int] = field(default_factory=dict)
     public: bool = True
     models: tuple[str, ...] = field(default=())  # app_label.Model whose edits change this layer
+    # (first zoom, SQL condition): which rows from that zoom up ("" = all), e.g. major roads only
+    # at city zooms. Fixed code like `where`.
+    filters: tuple[tuple[int, str], ...] = ()
+    source: str = VILLAGE
 
     def geometry_for(self, z: int) -> str:
         return [col for first, col in self.geometry if z >= first][-1]
 
     def cap_for(self, z: int) -> int | None:
         return [cap for first, cap in self.caps if z >= first][-1]
+
+    def where_for(self, z: int) -> str:
+        extra = [cond for first, cond in self.filters if z >= first][-1:] if self.filters else []
+        return " AND ".join(c for c in [self.where, *extra] if c)
 
     def fields_for(self, z: int) -> dict[str, tuple[str, str]]:
         return {name: f for name, f in self.fields.items() if z >= self.field_minzoom.get(name, 0)}
@@ -186,16 +203,82 @@ LAYERS: dict[str, Layer] = {
         # (safety.services.refresh_tiles).
         _safety_layer("safety", public=True),
         _safety_layer("safety_staff", public=False),
+        # Open resident reports (reports/): staff only. reports_tile (a view, migration
+        # reports.0007) places each report at its own point, or a sensitive category's at its
+        # mesh's label point (its grid's without a mesh) with precision 'mesh'. Age in local days,
+        # so a tile cached until local midnight stays right; tiles/reports.py invalidates the
+        # mesh points too.
+        Layer(
+            name="reports", table="reports_tile", geometry=((0, "geom"),),
+            fields={"category": ("t.category", "String"), "category_name": ("t.category_name", "String"),
+                    "status": ("t.status", "String"), "level": ("t.level", "String"),
+                    "age_days": (f"({local_today_sql()} - {local_date_sql('t.created_at')})", "Number"),
+                    "precision": ("t.precision", "String")},
+            minzoom=12, public=False, models=("reports.Report",),
+            description="群众上报（未结案；按类别、天数；敏感类别只到网眼；仅工作人员）/ open resident reports (staff only)",
+        ),
     )
 }
+
+
+def _basemap_layers() -> tuple[Layer, ...]:
+    """Streets, water and names under every map (basemap/models.py; filled by an OSM import or
+    the demo generator). Geometry: the coarse copy at city zooms, the fine one at district zooms."""
+    line = ((0, "geom_3857_coarse"), (13, "geom_3857_fine"), (15, "geom_3857"))
+    point = ((0, "geom_3857"),)
+    name = ("t.name", "String")
+    common = dict(source=BASEMAP, maxzoom=BASEMAP_MAXZOOM)
+    return (
+        Layer(name="landuse", table="basemap_landuse", geometry=line, minzoom=12,
+              fields={"kind": ("t.kind", "String")}, description="用地 / landuse", **common),
+        Layer(name="water", table="basemap_water", geometry=line, minzoom=10,
+              fields={"kind": ("t.kind", "String"), "name": name}, description="水面 / water areas", **common),
+        Layer(name="waterways", table="basemap_waterway", geometry=line, minzoom=10,
+              fields={"kind": ("t.kind", "String"), "name": name},
+              filters=((0, "t.kind IN ('river', 'canal')"), (14, "")),
+              description="河流、水渠 / rivers, canals, streams", **common),
+        Layer(name="roads", table="basemap_road", geometry=line, minzoom=10,
+              fields={"kind": ("t.kind", "String"), "rank": ("t.rank", "Number"), "name": name,
+                      "width": ("t.width_m", "Number")},
+              # rank (basemap.models.Road.Rank): 1 major … 4 alley, 5 footpath.
+              filters=((0, "t.rank <= 1"), (12, "t.rank <= 2"), (14, "t.rank <= 3"), (15, "")),
+              caps=((0, 4000), (15, None)), order_by="t.rank",
+              description="道路、巷道、步道（等级 1 主干道 … 4 小巷, 5 步道）/ roads, alleys and paths by rank", **common),
+        Layer(name="barriers", table="basemap_barrier", geometry=line, minzoom=15,
+              fields={"kind": ("t.kind", "String")}, description="围墙、栅栏 / walls and fences", **common),
+        Layer(name="gates", table="basemap_gate", geometry=point, minzoom=15,
+              fields={"kind": ("t.kind", "String"), "name": name, "main": ("t.main", "Boolean"),
+                      "hours": ("t.hours", "String")},
+              description="院门、出入口（开放时间）/ gates and entrances with opening hours", **common),
+        Layer(name="pois", table="basemap_poi", geometry=point, minzoom=14,
+              fields={"kind": ("t.kind", "String"), "name": name},
+              description="学校、诊所、派出所、市场、公交站 / schools, clinics, police, markets, bus stops", **common),
+        Layer(name="places", table="basemap_place", geometry=point, minzoom=10,
+              fields={"kind": ("t.kind", "String"), "name": name}, description="地名 / place names", **common),
+    )
+
+
+LAYERS.update({layer.name: layer for layer in _basemap_layers()})
 
 
 def public_layers() -> list[Layer]:
     """Layers in the combined public tile: cameras only when the administrator allows it."""
     allow_cameras = settings.TILES_PUBLIC_CAMERAS
-    return [layer for layer in LAYERS.values()
-            if layer.public or (layer.name in ("cameras", "fields_of_view") and allow_cameras)]
+    return [layer for layer in LAYERS.values() if layer.source == VILLAGE
+            and (layer.public or (layer.name in ("cameras", "fields_of_view") and allow_cameras))]
+
+
+def basemap_layers() -> list[Layer]:
+    return [layer for layer in LAYERS.values() if layer.source == BASEMAP]
 
 
 def is_public(layer: Layer) -> bool:
-    return layer in public_layers()
+    return layer.source == BASEMAP or layer in public_layers()
+
+
+def source_layers(name: str) -> tuple[Layer, ...] | None:
+    """The public layers of a source (the combined tile, the basemap) or of one public layer."""
+    if name == BASEMAP:
+        return tuple(basemap_layers())
+    layer = LAYERS.get(name)
+    return (layer,) if layer is not None and is_public(layer) else None

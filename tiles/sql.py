@@ -40,7 +40,7 @@ def _layer_sql(layer: Layer, z: int) -> sql.Composable:
         geom=geom,
         table=sql.Identifier(layer.table),
         join=sql.SQL(layer.join),
-        where=sql.SQL("AND " + layer.where if layer.where else ""),
+        where=sql.SQL("AND " + layer.where_for(z) if layer.where_for(z) else ""),
         order=sql.SQL("ORDER BY " + layer.order_by if layer.order_by and cap else ""),
         limit=sql.SQL("LIMIT %s") if cap else sql.SQL(""),
     )

@@ -2,27 +2,32 @@
 
 No `glyphs` URL: MapLibre GL JS (≥ 5.11) then draws every label itself from the fonts installed
 on the kiosk (TinySDF), and CJK always comes from `localIdeographFontFamily`. No sprite, no
-external source: everything drawn comes from our own vector tiles.
+external source: everything drawn comes from our own vector tiles — the product's (`village`)
+over the basemap's (`basemap`: streets, water, walls, gates, names; tiles/basemap_style.py).
 """
+
+from tiles import basemap_style
 
 FONT = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "sans-serif"]
 VACANT, LET, UNAVAILABLE = "#2e9e5b", "#c9ced6", "#8d96a3"
 
 
-def build(tilejson_url: str) -> dict:
+def build(tilejson_url: str, basemap_url: str | None = None) -> dict:
     style = {
         "version": 8,
         "name": "城中村社区治理 / urban village",
         "metadata": {"maplibre:font-families": FONT},
-        "sources": {"village": {"type": "vector", "url": tilejson_url}},
+        "sources": {"village": {"type": "vector", "url": tilejson_url},
+                    **({"basemap": {"type": "vector", "url": basemap_url}} if basemap_url else {})},
         "light": {"anchor": "viewport", "color": "#ffffff", "intensity": 0.35},
         "layers": [
             {"id": "background", "type": "background", "paint": {"background-color": "#eef0ea"}},
             {"id": "communities-fill", "type": "fill", "source": "village", "source-layer": "communities",
-             "paint": {"fill-color": "#f8f6f0"}},
+             "paint": {"fill-color": "#f8f6f0", "fill-opacity": 0.35 if basemap_url else 1}},
             {"id": "grids-fill", "type": "fill", "source": "village", "source-layer": "grids",
              "paint": {"fill-color": ["case", ["boolean", ["feature-state", "selected"], False], "#fde9c8", "#f8f6f0"],
-                       "fill-opacity": 0.6}},
+                       "fill-opacity": ["case", ["boolean", ["feature-state", "selected"], False], 0.6,
+                                        0.2 if basemap_url else 0.6]}},
             {"id": "meshes-line", "type": "line", "source": "village", "source-layer": "meshes", "minzoom": 14,
              "paint": {"line-color": "#9aa5b1", "line-width": 1, "line-dasharray": [3, 2]}},
             {"id": "grids-line", "type": "line", "source": "village", "source-layer": "grids",
@@ -62,6 +67,8 @@ def build(tilejson_url: str) -> dict:
              "paint": {"text-color": "#1f4e79", "text-halo-color": "#ffffff", "text-halo-width": 1.5}},
         ],
     }
+    if basemap_url:
+        _add_basemap(style)
     _add_fields_of_view(style)
     _add_safety(style)
     return style
@@ -78,6 +85,28 @@ def _add_safety(style: dict) -> None:
         "paint": {"fill-color": ["match", ["get", "colour"], Colour.RED.value, HEX[Colour.RED],
                                  Colour.YELLOW.value, HEX[Colour.YELLOW], HEX[Colour.GREEN]],
                   "fill-opacity": ["interpolate", ["linear"], ["zoom"], 13, 0.45, 17, 0.2]}})
+def build_basemap(basemap_url: str) -> dict:
+    """The basemap alone (for maps that draw their own data over it: coverage, the planner's
+    Leaflet map through @maplibre/maplibre-gl-leaflet)."""
+    return {
+        "version": 8,
+        "name": "底图 / basemap",
+        "metadata": {"maplibre:font-families": FONT},
+        "sources": {"basemap": {"type": "vector", "url": basemap_url}},
+        "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#eef0ea"}},
+                   *basemap_style.under_layers(), *basemap_style.over_layers(FONT), *basemap_style.label_layers(FONT)],
+    }
+
+
+def _add_basemap(style: dict) -> None:
+    """Ground and water right above the background, streets and walls above the grid fills (under
+    the grid lines and buildings), names on top."""
+    layers = style["layers"]
+    at = 1  # after the background
+    layers[at:at] = basemap_style.under_layers()
+    at = next(i for i, layer in enumerate(layers) if layer["id"] == "grids-fill") + 1
+    layers[at:at] = basemap_style.over_layers(FONT)
+    layers.extend(basemap_style.label_layers(FONT))
 
 
 def _add_fields_of_view(style: dict) -> None:

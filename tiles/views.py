@@ -13,7 +13,7 @@ from tiles import service, style
 from tiles.errors import BadTileAddress, LayerForbidden, TileError, UnknownLayer
 from tiles.http import tile_answer
 from tiles.invalidation import COMBINED
-from tiles.layers import LAYERS, MAX_ZOOM, is_public, public_layers
+from tiles.layers import BASEMAP, BASEMAP_MAXZOOM, LAYERS, MAX_ZOOM, basemap_layers, is_public, public_layers
 
 
 def _tile_response(request, tile, public: bool = True) -> HttpResponse:
@@ -36,8 +36,11 @@ def tile(request, z: int, x: int, y: int):
 
 @require_safe
 def layer_tile(request, layer: str, z: int, x: int, y: int):
-    """One layer; staff-only layers (cameras) need a staff login unless made public."""
+    """One layer, or the basemap source; staff-only layers (cameras) need a staff login unless made public."""
     try:
+        if layer == BASEMAP:
+            return _tile_response(request, service.get_tile(BASEMAP, tuple(basemap_layers()), z, x, y,
+                                                            alias=current()))
         chosen = LAYERS.get(layer)
         if chosen is None:
             raise UnknownLayer(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
@@ -63,22 +66,40 @@ def _bounds() -> list[float]:
     return [round(v, 6) for v in row] if row[0] is not None else [-180.0, -85.0511, 180.0, 85.0511]
 
 
+def _basemap_bounds() -> list[float] | None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+                    " (SELECT ST_Extent(area) AS e FROM basemap_extract) x")
+        row = cur.fetchone()
+    return [round(v, 6) for v in row] if row[0] is not None else None
+
+
 @require_safe
 def tilejson(request):
-    layers = public_layers()
-    bounds = _bounds()
+    return _tilejson(request, public_layers(), reverse("tiles:tile", args=[0, 0, 0]), MAX_ZOOM, _bounds(),
+                     "urban-village", "城中村社区治理矢量瓦片 / urban-village governance vector tiles")
+
+
+@require_safe
+def basemap_tilejson(request):
+    return _tilejson(request, basemap_layers(), reverse("tiles:layer_tile", args=[BASEMAP, 0, 0, 0]), BASEMAP_MAXZOOM,
+                     _basemap_bounds() or _bounds(), "basemap",
+                     "底图：道路、巷道、水系、围墙、院门、地名 / basemap: roads, alleys, water, walls, gates, names")
+
+
+def _tilejson(request, layers, tile_path: str, maxzoom: int, bounds: list[float], name: str, description: str):
     body = {
         "tilejson": "3.0.0",
-        "name": "urban-village",
-        "description": "城中村社区治理矢量瓦片 / urban-village governance vector tiles",
+        "name": name,
+        "description": description,
         "version": "1.0.0",
         "scheme": "xyz",
-        "tiles": [request.build_absolute_uri(reverse("tiles:tile", args=[0, 0, 0])).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")],
+        "tiles": [request.build_absolute_uri(tile_path).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")],
         "minzoom": min(layer.minzoom for layer in layers),
-        "maxzoom": MAX_ZOOM,
+        "maxzoom": maxzoom,
         "bounds": bounds,
         "center": [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6), 15],
-        "attribution": "城中村社区治理 GIS",
+        "attribution": "城中村社区治理 GIS" if name != BASEMAP else "© OpenStreetMap contributors",
         "vector_layers": [
             {"id": layer.name, "description": layer.description, "minzoom": layer.minzoom,
              "maxzoom": layer.maxzoom, "fields": {name: typ for name, (_, typ) in layer.fields.items()}}
@@ -90,7 +111,14 @@ def tilejson(request):
 
 @require_safe
 def style_json(request):
-    return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson"))),
+    return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson")),
+                                    request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def basemap_style_json(request):
+    return JsonResponse(style.build_basemap(request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
                         json_dumps_params={"ensure_ascii": False})
 
 

@@ -31,7 +31,8 @@ def demo(django_db_setup, django_db_blocker):
         yield stats
         with connection.cursor() as cur:
             cur.execute("TRUNCATE residents_tenancy, residents_person, buildings_room, buildings_building, "
-                        "buildings_landlord, gis_core_camera, kiosk_kiosk, gis_core_grid, gis_core_community CASCADE")
+                        "buildings_landlord, gis_core_camera, kiosk_kiosk, gis_core_grid, gis_core_community, "
+                        "basemap_extract CASCADE")
 
 
 pytestmark = pytest.mark.django_db

@@ -167,10 +167,12 @@ def test_tilejson_describes_every_layer_and_field(client, scene):
 def test_style_uses_only_our_sources_and_layers(client, scene):
     style = client.get("/tiles/style.json").json()
     assert style["version"] == 8 and "glyphs" not in style and "sprite" not in style
-    assert style["sources"] == {"village": {"type": "vector", "url": "http://testserver/tiles/tiles.json"}}
-    layer_ids = {layer["id"] for layer in client.get("/tiles/tiles.json").json()["vector_layers"]}
-    used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
-    assert used <= layer_ids
+    assert style["sources"] == {"village": {"type": "vector", "url": "http://testserver/tiles/tiles.json"},
+                                "basemap": {"type": "vector", "url": "http://testserver/tiles/basemap.json"}}
+    for source, tilejson in (("village", "/tiles/tiles.json"), ("basemap", "/tiles/basemap.json")):
+        layer_ids = {layer["id"] for layer in client.get(tilejson).json()["vector_layers"]}
+        used = {layer["source-layer"] for layer in style["layers"] if layer.get("source") == source}
+        assert used and used <= layer_ids
     kinds = {layer["type"] for layer in style["layers"]}
     assert {"fill-extrusion", "symbol", "line", "fill"} <= kinds
     rooms = next(layer for layer in style["layers"] if layer["id"] == "rooms-3d")

@@ -20,7 +20,7 @@ async function api(path, options = {}) {
 const empty = { type: "FeatureCollection", features: [] };
 const map = new maplibregl.Map({
   container: "map", attributionControl: false, center: [102.7, 25.03], zoom: 16,
-  style: { version: 8, sources: {}, layers: [{ id: "bg", type: "background", paint: { "background-color": "#f3f1ec" } }] },
+  style: script.dataset.style,  // our basemap (streets, alleys, river, walls, gates) under the coverage layers
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: true }));
 map.addControl(new maplibregl.ScaleControl({ unit: "metric" }));

@@ -37,10 +37,26 @@ const here = document.createElement("div");
 here.className = "here";
 here.innerHTML = `<span class="here-label">${T.here}</span>`;
 new maplibregl.Marker({element: here}).setLngLat([cfg.lon, cfg.lat]).addTo(map);
+const NO_ROUTE = {type: "FeatureCollection", features: []};
 map.on("load", () => {
   map.addLayer({id: "selected-building", type: "line", source: "village", "source-layer": "buildings",
     filter: ["==", ["get", "code"], ""], paint: {"line-color": "#f39c12", "line-width": 5}});
+  // The walking route to the room shown (routes/: along the alleys, through open gates).
+  map.addSource("route", {type: "geojson", data: NO_ROUTE});
+  map.addLayer({id: "route-casing", type: "line", source: "route", layout: {"line-cap": "round", "line-join": "round"},
+    paint: {"line-color": "#ffffff", "line-width": 9}});
+  map.addLayer({id: "route", type: "line", source: "route", layout: {"line-cap": "round", "line-join": "round"},
+    paint: {"line-color": "#1f6fb2", "line-width": 5}});
 });
+function showRoute(geometry) {
+  const source = map.getSource("route");
+  if (source) source.setData(geometry ? {type: "Feature", geometry, properties: {}} : NO_ROUTE);
+}
+async function routeTo(roomId) {
+  const r = await fetch(`${cfg.route}?from_kiosk=${encodeURIComponent(cfg.kiosk)}&to_room=${roomId}`);
+  if (!r.ok) return null;  // no network here, or no open way now: the estimate stays
+  return r.json();
+}
 map.on("click", e => {
   const hits = map.queryRenderedFeatures(e.point, {layers: ["rooms-3d", "buildings-3d", "buildings-flat"]});
   if (!hits.length) return;
@@ -141,7 +157,7 @@ function openSheet(html) {
   sheet.querySelector(".sheet-content").innerHTML = html;
   sheet.hidden = false;
 }
-function closeSheet() { sheet.hidden = true; highlight(null); }
+function closeSheet() { sheet.hidden = true; highlight(null); showRoute(null); }
 sheet.querySelector("[data-close]").addEventListener("click", closeSheet);
 sheet.addEventListener("click", e => { if (e.target === sheet) closeSheet(); });
 
@@ -175,8 +191,15 @@ function showRoom(r) {
   openSheet(`<h2>${r.address}</h2><div class="detail" data-room="${r.id}">
     <div><div class="rent">${r.rent} ${T.per_month}</div>
       <div>${fmt(T.floor_room, {floor: r.floor, number: r.number})} · ${r.area_m2} ${T.sqm}</div>
-      <div>${fmt(T.persons, {n: r.capacity})} · ${fmt(T.walk, {m: r.walk_m})}</div><div>${phone}</div></div>
-    <div><img class="qr" alt="QR" src="${cfg.roomQr.replace("{id}", r.id)}"><div class="qrcap">${T.scan}</div></div></div>`);
+      <div>${fmt(T.persons, {n: r.capacity})} · <span class="walk">${fmt(T.walk, {m: r.walk_m})}</span></div><div>${phone}</div></div>
+    <div><img class="qr" alt="QR" src="${cfg.roomQr.replace("{id}", r.id)}?k=${encodeURIComponent(cfg.kiosk)}"><div class="qrcap">${T.scan}</div></div></div>`);
+  routeTo(r.id).then(route => {
+    const shown = sheet.querySelector(`.detail[data-room="${r.id}"] .walk`);
+    if (!route || !shown) return;
+    shown.textContent = fmt(T.walk_route, {m: route.length_m, min: route.minutes});
+    showRoute(route.geometry);
+    document.body.dataset.route = String(route.length_m);
+  });
 }
 
 // --- idle: back to the start, then one vacant room after another -------------------------------

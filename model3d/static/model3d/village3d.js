@@ -17,6 +17,7 @@ export class Village3D {
   constructor(container, cfg, {onPick} = {}) {
     this.cfg = cfg;
     this.vacant = new Set();
+    this.share = new Map();  // building id → vacant share, for the coarse (one block per building) level
     this.etag = null;
     this.floor = null;  // null: every floor
     this.selected = null;
@@ -74,8 +75,11 @@ export class Village3D {
 
   colourOf(feature) {
     const id = feature.getProperty("room_id");
-    if (id === undefined) {
-      return feature.getProperty("building") === this.highlighted ? this.colours.highlight : this.colours.building;
+    if (id === undefined) {  // a whole building (the coarse level): grey to green by its vacant share
+      if (feature.getProperty("building") === this.highlighted) return this.colours.highlight;
+      const share = this.share.get(feature.getProperty("building_id")) || 0;
+      return share ? C.Color.lerp(this.colours.building, this.colours.vacant, Math.min(1, 0.35 + share / 0.5 * 0.65),
+                                  new C.Color()) : this.colours.building;
     }
     if (id === this.selected) return this.colours.selected;
     if (this.vacant.has(id)) return this.colours.vacant;
@@ -104,6 +108,7 @@ export class Village3D {
     const body = await response.json();
     this.etag = response.headers.get("ETag");
     this.vacant = new Set(body.vacant);
+    this.share = new Map(Object.entries(body.buildings || {}).map(([id, v]) => [Number(id), v]));
     this.restyle();
     return true;
   }
