@@ -71,8 +71,13 @@ def kiosk_page(request, code: str):
         }
     from safety.public import legend  # grids' safety colours, where the administrator published them
 
-    return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config,
-                                                "safety_legend": legend(kiosk.community)})
+    response = render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config,
+                                                    "safety_legend": legend(kiosk.community)})
+    if kiosk.map_mode == Kiosk.MapMode.THREE_D:
+        from model3d.csp import allow_cesium
+
+        allow_cesium(response)  # CesiumJS needs eval while it loads (model3d/csp.py)
+    return response
 
 
 def _walk(request, room: Room):

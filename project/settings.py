@@ -129,12 +129,15 @@ INSTALLED_APPS = [
     "routes",
     "landlords",
     "axes",  # login lockout (accounts/lockout.py)
+    "csp",  # Content-Security-Policy (its checks flag settings of older versions)
 ]
 
 MIDDLEWARE = [
     "gis_core.http_errors.ErrorMiddleware",  # first: NUL refusal and the error contract
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: pages get the policy, static files (scripts a worker may run) do not.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "replicas.middleware.ReplicaReadMiddleware",
     "tiles.middleware.TilesIgnoreLanguage",
@@ -161,6 +164,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "csp.context_processors.nonce",  # CSP_NONCE, for the few inline <script>/<style> blocks
             ]
         },
     }
@@ -241,13 +245,56 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+
+# --- HTTPS -------------------------------------------------------------------------------------
+# GIS_HTTPS=true: users reach the site over https only (TLS at our nginx or a proxy in front).
+# It turns on, unless set one by one: the redirect from http, secure-only session and CSRF
+# cookies, and HSTS for a year (subdomains included). Off by default: `make run` serves
+# http://127.0.0.1, where a secure cookie would never come back and HSTS would pin the browser.
+HTTPS = env_bool("GIS_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Browsers' preload list is for public internet names: an intranet name cannot be on it (hence
+# security.W021 silenced below); a deployment on a public name may opt in.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating proxy (docker/nginx.conf): trust its X-Forwarded-Proto, so absolute
 # URLs (TileJSON, QR codes) say https. Only when the app is reachable through that proxy alone:
 # anyone who can reach the app directly could otherwise claim https.
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Every page loads only our own files: scripts and styles from 'self' or an inline block carrying
+# the response's nonce (no inline event handlers, no style="" attributes: colours given by the
+# server are SVG fills or set from script). MapLibre starts its workers from a blob: URL and
+# draws sprites/images from blob:/data:; CesiumJS runs its workers from our static files (the two
+# pages running it also allow eval, for the Knockout inside Cesium.js: model3d/csp.py). tests/hardening/test_csp_pages.py opens every page
+# in Chromium and requires no violation.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+_csp_remote: list[str] = []
+if env_secret("CESIUM_ION_TOKEN"):
+    # Only with a Cesium ion token (model3d/ion.py): its API, assets and the imagery it serves.
+    _csp_remote = [env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/"), "https://*.cesium.com",
+                   "https://*.virtualearth.net"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:", *_csp_remote],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_csp_remote],
+        "worker-src": [SELF, "blob:"],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     # Browsers sign in with a session; no documented client uses HTTP Basic (the kiosk agents sign
@@ -380,7 +427,8 @@ LOGGING = {
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
 # only local files chosen by staff (onboarding.source refuses /vsicurl/ and other virtual paths).
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# security.W021 (HSTS preload): see SECURE_HSTS_PRELOAD above — not applicable to intranet names.
+SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]
 
 # --- 3D model (model3d/) -----------------------------------------------------------------------
 # Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
