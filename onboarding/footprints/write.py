@@ -10,6 +10,7 @@ import shapely
 from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry import Polygon
 
@@ -75,16 +76,16 @@ def prepare(feature: RawFeature, fields: FieldMap, options: ImportOptions, to_st
     notes: list[str] = []
     try:
         if feature.geometry is None:
-            raise Rejected("没有几何 / no geometry")
+            raise Rejected(_("没有几何"))
         if source_id is None:
             row.source_id = geometry_id(feature.geometry)
         if len(row.source_id) > SOURCE_ID_MAX:
-            raise Rejected(f"编号超过 {SOURCE_ID_MAX} 个字符 / source id longer than {SOURCE_ID_MAX} characters")
+            raise Rejected(_("编号超过 %(max)s 个字符") % {"max": SOURCE_ID_MAX})
         geometry = feature.geometry.clone()
         try:
             geometry.transform(to_storage)
         except GDALException as exc:
-            raise Rejected(f"坐标无法转换 / cannot transform the coordinates ({exc})") from exc
+            raise Rejected(_("坐标无法转换（%(error)s）") % {"error": exc}) from exc
         shape = shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
         footprint, repaired = footprint_of(shape, options.repair, notes)
     except (Rejected, GEOSException) as exc:  # GEOSException: geometry shapely cannot read (curves)
@@ -101,8 +102,7 @@ def dedupe(prepared: list[Candidate | None]) -> list[Candidate]:
     for candidate in filter(None, prepared):
         row = candidate.row
         if row.source_id in first:
-            reject(row, f"编号重复（同第 {first[row.source_id]} 个要素）/ duplicate source id "
-                         f"(same as feature {first[row.source_id]})")
+            reject(row, _("编号重复（同第 %(first)s 个要素）") % {"first": first[row.source_id]})
         else:
             first[row.source_id] = row.feature
             candidates.append(candidate)
@@ -115,14 +115,14 @@ def locate(candidates: list[Candidate], srs: SpatialReference, report: ImportRep
     Like Building.save(), a footprint belongs to the community covering its anchor (gis_core.assign).
     """
     if not Community.objects.exists():
-        raise ImportFailed("尚无社区边界 / no community boundaries exist yet: load the communities first")
+        raise ImportFailed(_("尚无社区边界，请先导入社区"))
     ewkbs = [shapely.to_wkb(shapely.set_srid(c.footprint, STORAGE_SRID), include_srid=True) for c in candidates]
     for candidate, community_id in zip(candidates, assign.communities_at(ewkbs), strict=True):
         candidate.community_id = community_id
     located = [c for c in candidates if c.community_id is not None]
     for candidate in candidates:
         if candidate.community_id is None:
-            reject(candidate.row, "不在任何社区内 / outside every community")
+            reject(candidate.row, _("不在任何社区内"))
     if not located:
         raise CRSProblem(outside_hint([c.footprint for c in candidates], srs), report)
     return located
@@ -192,7 +192,7 @@ def assign_codes(new: list[tuple[Candidate, Building]], *, by_code: bool = False
     for candidate, building in new:
         code = next((c for c in choices[id(building)] if c not in taken), None)
         if code is None:
-            reject(candidate.row, "楼栋编码已被占用 / every generated building code is already taken")
+            reject(candidate.row, _("楼栋编码已被占用"))
             continue
         taken.add(code)
         building.code = code
