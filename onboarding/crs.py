@@ -13,12 +13,12 @@ from collections.abc import Iterable
 
 import shapely
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.gdal import GDALException, OGRGeometry, SpatialReference, SRSException
+from django.contrib.gis.gdal import CoordTransform, GDALException, OGRGeometry, SpatialReference, SRSException
 from django.utils.translation import gettext as _
 
 from gis_core.models import Community
 from gis_core.spatial import gauss_kruger_epsg
-from onboarding.errors import CRSProblem
+from onboarding.errors import CRSProblem, Rejected
 
 
 def source_srs(layer, srid: int | None) -> SpatialReference:
@@ -58,6 +58,16 @@ def check_coordinates_fit(geometries: Iterable[OGRGeometry | None], srs: Spatial
             _("坐标像是经纬度，但 %(srs)s 是米制投影坐标系：请用 --srid 4490（CGCS2000）或 --srid 4326（WGS 84）")
             % {"srs": describe(srs)}
         )
+
+
+def in_storage(geometry: OGRGeometry, to_storage: CoordTransform):
+    """A feature's geometry in storage coordinates, as a 2-D shapely geometry (Rejected if it cannot be transformed)."""
+    geometry = geometry.clone()
+    try:
+        geometry.transform(to_storage)
+    except GDALException as exc:
+        raise Rejected(_("坐标无法转换（%(error)s）") % {"error": exc}) from exc
+    return shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
 
 
 def _gk_cm_hint(epsg: int) -> str:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 import shapely
-from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
+from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from buildings.models import Building
 from gis_core import assign, changes
 from gis_core.models import Community
 from gis_core.spatial import STORAGE_SRID
-from onboarding.crs import outside_hint
+from onboarding.crs import in_storage, outside_hint
 from onboarding.errors import CRSProblem, ImportFailed, Rejected
 from onboarding.footprints.fields import FieldMap, address, geometry_id, source_id_of, storeys
 from onboarding.footprints.geometry import footprint_of
@@ -81,12 +81,7 @@ def prepare(feature: RawFeature, fields: FieldMap, options: ImportOptions, to_st
             row.source_id = geometry_id(feature.geometry)
         if len(row.source_id) > SOURCE_ID_MAX:
             raise Rejected(_("编号超过 %(max)s 个字符") % {"max": SOURCE_ID_MAX})
-        geometry = feature.geometry.clone()
-        try:
-            geometry.transform(to_storage)
-        except GDALException as exc:
-            raise Rejected(_("坐标无法转换（%(error)s）") % {"error": exc}) from exc
-        shape = shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
+        shape = in_storage(feature.geometry, to_storage)
         footprint, repaired = footprint_of(shape, options.repair, notes)
     except (Rejected, GEOSException) as exc:  # GEOSException: geometry shapely cannot read (curves)
         reject(row, str(exc))
