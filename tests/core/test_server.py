@@ -49,7 +49,7 @@ def test_the_production_server_serves_the_app(serve, scene):
 
     # The agents' endpoint (kiosk/fastpath.py) reads the POST body through the server.
     status, _, body = fetch(base + "/api/kiosk/readings/", data=b"{}", **{"Content-Type": "application/json"})
-    assert status == 401 and "missing signature headers" in json.loads(body)["detail"]
+    assert status == 401 and "缺少签名头" in json.loads(body)["detail"]
 
     time.sleep(0.3)
     logged = log.read_text()
