@@ -75,6 +75,17 @@ def local_today_sql() -> str:
     return f"(now() AT TIME ZONE '{zone}')::date"
 
 
+def local_date_sql(column_sql: str) -> str:
+    """The local calendar day of a timestamptz column (fixed code, e.g. "t.created_at"), to compare
+    with local_today_sql(): a report's age in days changes at local midnight, when tiles expire."""
+    zone = settings.TIME_ZONE
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", zone):
+        raise ValueError(f"TIME_ZONE {zone!r} is not a zone name")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", column_sql):
+        raise ValueError(f"not a column: {column_sql!r}")
+    return f"({column_sql} AT TIME ZONE '{zone}')::date"
+
+
 def seconds_to_local_midnight(now: dt.datetime | None = None) -> int:
     """How long what depends on today's date (which grids are current) stays true."""
     local = timezone.localtime(now)

@@ -123,22 +123,28 @@ def wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
 
 def _text_lines(building: Building) -> list[Line]:
     """Community, code (large), address, and what to do with the code, top to bottom."""
+    return text_lines(building.community.name, building.code, building.address, CAPTION)
+
+
+def text_lines(top: str, code: str, body: str, caption: tuple[str, str]) -> list[Line]:
+    """A label's text: `top` (small), `code` (large), `body` (as many lines as fit) and the
+    two-language caption at the bottom. Door plates and patrol-point plates (reports) share it."""
     lines, y = [], 9.0
-    for text in wrap(building.community.name, 3.2, TEXT_W, 2):
+    for text in wrap(top, 3.2, TEXT_W, 2):
         lines.append(Line(y, 3.2, text))
         y += 4.2
     y += 3.5
-    for text in wrap(building.code, 5.5, TEXT_W, 2):
+    for text in wrap(code, 5.5, TEXT_W, 2):
         lines.append(Line(y, 5.5, text, bold=True))
         y += 6.5
     y += 1.0
     caption_y = LABEL_H - 9
     # As many address lines as fit above the caption (a long community name or code leaves fewer).
-    for text in wrap(building.address, 3.5, TEXT_W, max(1, int((caption_y - 4.5 - y) / 4.6) + 1)):
+    for text in wrap(body, 3.5, TEXT_W, max(1, int((caption_y - 4.5 - y) / 4.6) + 1)):
         lines.append(Line(y, 3.5, text))
         y += 4.6
-    lines.append(Line(caption_y, 3.2, CAPTION[0]))
-    lines.append(Line(caption_y + 4, 2.6, CAPTION[1]))
+    lines.append(Line(caption_y, 3.2, caption[0]))
+    lines.append(Line(caption_y + 4, 2.6, caption[1]))
     return [Line(round(line.y, 2), line.size, line.text, line.bold) for line in lines]
 
 
@@ -148,8 +154,10 @@ class Page:
     labels: list[Label]
 
 
-def label_pages(buildings: list[Building], url_for) -> list[Page]:
-    """Labels placed on A4 pages; `url_for(building)` is the absolute URL each code encodes."""
+def label_pages(buildings: list, url_for, lines_for=None) -> list[Page]:
+    """Labels placed on A4 pages; `url_for(item)` is the absolute URL each code encodes and
+    `lines_for(item)` its text (default: a building's door plate)."""
+    lines_for = lines_for or _text_lines
     per_page = COLS * ROWS
     pages = []
     for i, building in enumerate(buildings):
@@ -161,6 +169,6 @@ def label_pages(buildings: list[Building], url_for) -> list[Page]:
             x=MARGIN_X + LABEL_W * (slot % COLS), y=MARGIN_Y + LABEL_H * (slot // COLS), url=url,
             # Level Q (25 % recoverable) for plates that get scratched and rained on; not boosted,
             # so every plate has the same density.
-            qr=segno.make_qr(url, error="q", boost_error=False), lines=_text_lines(building),
+            qr=segno.make_qr(url, error="q", boost_error=False), lines=lines_for(building),
         ))
     return pages

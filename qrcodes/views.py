@@ -38,6 +38,7 @@ def building_page(request, token: str):
             "rooms": search(RoomQuery(building_id=b.pk, sort="rent"), limit=MAX_ROOMS),
             "phone": landlord.public_phone if landlord else None,
             "map": building_map(b),
+            "token": token,  # the "report a problem" button (reports app) opens /b/<token>/report/
         })
     if found.revoked is not None:
         # Where to ask, in the community the plate was in, and nothing about the building itself.

@@ -1,11 +1,23 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from reports.models import Category, CategoryDeadline, PatrolPoint, Report, ReportEvent, Shift, WorkerPosition
 
 
+@admin.action(description=_("打印巡查点二维码（PDF）"), permissions=["view"])
+def print_point_sheet(modeladmin, request, queryset):
+    codes = ",".join(queryset.order_by("code").values_list("code", flat=True)[:400])
+    return HttpResponseRedirect(reverse("duty-points-pdf") + "?" + urlencode({"points": codes}))
+
+
 @admin.register(PatrolPoint)
 class PatrolPointAdmin(LeafletGeoAdmin):
+    actions = [print_point_sheet]
     list_display = ("code", "name", "kind", "community", "grid", "mesh", "active")
     list_filter = ("kind", "active", "community")
     search_fields = ("code", "name")

@@ -142,6 +142,21 @@ def accept(report: Report, worker) -> list[Timer]:
     return stage_timers(report)
 
 
+@transaction.atomic
+def claim(report: Report, worker) -> list[Timer]:
+    """A worker of the report's area takes a report that nobody on duty accepted (it waits with the
+    grid, status NEW): accepted at once, by them. The caller checks the area (the staff page's scope)."""
+    report = Report.objects.select_for_update(of=("self",)).select_related("category").get(pk=report.pk)
+    if report.status != Report.Status.NEW:
+        raise Conflict(_("该上报已有人处理"))
+    report.assignee = worker
+    report.status = Report.Status.ACCEPTED
+    report.acknowledged_at = timezone.now()
+    _bump(report, ["assignee", "status", "acknowledged_at"])
+    _event(report, "accepted", actor=worker, reason="claimed")
+    return stage_timers(report)
+
+
 # action → (statuses it may follow, new status, timestamp it sets)
 STEPS = {
     "on_the_way": ((Report.Status.ACCEPTED,), Report.Status.ON_THE_WAY, None),
@@ -151,6 +166,11 @@ STEPS = {
                      Report.Status.UNRESOLVABLE, None),
 }
 CONFIRM_WINDOW = timedelta(days=3)
+
+
+def within_verdict_window(report: Report, now: datetime | None = None) -> bool:
+    """Whether the reporter may still confirm or reopen a resolved report (核查)."""
+    return report.resolved_at is not None and (now or timezone.now()) <= report.resolved_at + CONFIRM_WINDOW
 
 
 @transaction.atomic
@@ -178,7 +198,7 @@ def step(report: Report, worker, action: str, *, location=None, reason: str = ""
 def reporter_verdict(report: Report, confirm: bool, reason: str = "") -> list[Timer]:
     """核查: within 3 days of resolution the reporter closes the report or reopens it."""
     report = Report.objects.select_for_update(of=("self",)).select_related("category", "grid").get(pk=report.pk)
-    if report.status != Report.Status.RESOLVED or timezone.now() > report.resolved_at + CONFIRM_WINDOW:
+    if report.status != Report.Status.RESOLVED or not within_verdict_window(report):
         raise Conflict(_("只能在办结后 3 天内确认或重新打开"))
     if confirm:
         report.status = Report.Status.CLOSED

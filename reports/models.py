@@ -229,6 +229,22 @@ class ReportEvent(models.Model):
     reason = models.CharField(_("原因"), max_length=300, blank=True)
     location = models.PointField(_("位置"), srid=STORAGE_SRID, null=True, blank=True)
 
+    ACTIONS = {
+        "created": _("已上报"), "joined": _("已并入同一问题"), "offered": _("已派给网格员"),
+        "fallback": _("交网格负责人处理"), "offer_expired": _("改派"), "accepted": _("网格员已接单"),
+        "on_the_way": _("网格员在途"), "arrived": _("网格员已到场"), "resolved": _("已办结"),
+        "unresolvable": _("无法办结"), "escalated": _("已上报上一级"), "overdue": _("已超时"),
+        "confirmed": _("群众已确认办结"), "reopened": _("群众已重新打开"), "merged": _("已并入同一问题"),
+    }
+
+    @classmethod
+    def action_label(cls, action: str) -> str:
+        return str(cls.ACTIONS.get(action, action))
+
+    @property
+    def action_name(self) -> str:
+        return self.action_label(self.action)
+
     class Meta:
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
@@ -302,3 +318,21 @@ class SubmitCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window"], name="submitcounter_unique")]
+
+
+class Notification(models.Model):
+    """The in-app list on the staff page (reports.notify); external notifiers (SMS…) get the same
+    messages through the pluggable interface."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_notifications",
+                             verbose_name=_("接收人"))
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("上报"))
+    kind = models.CharField(_("类型"), max_length=20)
+    text = models.CharField(_("内容"), max_length=300)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["user", "-created_at"])]

@@ -14,14 +14,15 @@ from gis_core.errors import RateLimited
 from reports.models import SubmitCounter
 
 
-def client_key(request) -> str:
-    # Hashed: the table never holds raw IP addresses or device ids.
-    device = request.COOKIES.get("rdev", "")
+def client_key(request, device: str | None = None) -> str:
+    # Hashed: the table never holds raw IP addresses or device ids. `device` names the device
+    # when the caller knows it better than our cookie (an Open311 client's device_id).
+    device = request.COOKIES.get("rdev", "") if device is None else device
     raw = f"{request.META.get('REMOTE_ADDR', '')}|{device}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def check(request) -> None:
+def check(request, device: str | None = None) -> None:
     limit = getattr(settings, "REPORTS_SUBMIT_LIMIT", 5)
     window_s = getattr(settings, "REPORTS_SUBMIT_WINDOW_SECONDS", 600)
     window = int(time.time()) // window_s
@@ -30,7 +31,7 @@ def check(request) -> None:
         " ON CONFLICT (key, \"window\") DO UPDATE SET count = {t}.count + 1 RETURNING count"
     ).format(t=sql.Identifier(SubmitCounter._meta.db_table))
     with connection.cursor() as cur:
-        cur.execute(stmt.as_string(cur.connection), [client_key(request), window])
+        cur.execute(stmt.as_string(cur.connection), [client_key(request, device), window])
         count = cur.fetchone()[0]
     if count > limit:
         raise RateLimited(_("提交过于频繁，请 %(m)d 分钟后再试") % {"m": max(1, window_s // 60)},

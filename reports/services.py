@@ -46,12 +46,23 @@ def nearby_open(category: Category, location: Point, radius_m: float = DUPLICATE
 
 
 def create_report(*, category_code: str, location: Point, description: str, phone: str | None = None,
-                  photos: list[bytes] = (), point=None, building=None) -> Report:
-    category = Category.objects.filter(code=category_code, active=True).first()
+                  photos: list[bytes] = (), point=None, building=None, join: int | None = None) -> Report:
+    """A new report, dispatched at once. With `join` (the id of an open report of the same category
+    within 50 m, offered as "is it one of these?"), the resident adds themself to that report
+    instead: theirs is stored as its duplicate, follows its status, and dispatches nobody."""
+    # Deadlines prefetched: dispatch's stage timers read them without a query per stage.
+    category = Category.objects.filter(code=category_code, active=True).prefetch_related("deadlines").first()
     if category is None:
         raise BadRequest(_("未知的问题类别"), field="category")
+    into = None
+    if join is not None:
+        into = None if category.sensitive else nearby_open(category, location).filter(pk=join).first()
+        if into is None:
+            raise BadRequest(_("该问题已办结或不在附近，请重新提交"), field="join")
     # Stored as plain text; templates escape it again on output.
     description = strip_tags(description or "").strip()
+    if not description and into is not None:
+        description = _("我也遇到了这个问题")
     if not description:
         raise BadRequest(_("请简要描述问题"), field="description")
     if len(description) > MAX_DESCRIPTION:
@@ -65,19 +76,31 @@ def create_report(*, category_code: str, location: Point, description: str, phon
     with transaction.atomic():
         report = Report(category=category, location=location, description=description, point=point,
                         building=building)
+        if into is not None:
+            report.status, report.duplicate_of = Report.Status.DUPLICATE, into
         report.set_phone(phone)
         report.save()
         ReportPhoto.objects.bulk_create(
             ReportPhoto(report=report, image_sealed=crypto.seal("report_photo", data)) for data in cleaned
         )
-        ReportEvent.objects.create(report=report, action="created", status=report.status, level=report.level)
-        if report.grid_id is not None:
+        ReportEvent.objects.create(report=report, action="joined" if into else "created", status=report.status,
+                                   level=report.level, reason=f"#{into.pk}" if into else "")
+        if into is None and report.grid_id is not None:
             # Dispatch in the same transaction: a report is never stored without its clock.
             from reports import clock, dispatch
 
             report.category = category
             clock.schedule(dispatch.offer(report))
     return report
+
+
+def submit(request, *, device: str | None = None, **fields) -> Report:
+    """The one way a report comes in from outside — the phone page and Open311 alike: the
+    per-device/IP rate limit, then create_report's validation and dispatch."""
+    from reports import ratelimit
+
+    ratelimit.check(request, device)
+    return create_report(**fields)
 
 
 @transaction.atomic

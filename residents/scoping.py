@@ -88,3 +88,18 @@ def rooms_for_registration(user):
 
     q = building_scope(user, read=False)
     return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"))
+
+
+def area_scope(user) -> Q | None:
+    """The same rules for rows placed in a grid and mesh (resident reports, patrol points): every
+    row (administrators, police reading), those in the grids and meshes of a grid worker's staff
+    profile, or nothing (None: landlords, planners, the public). A community's staff are the
+    grid workers given all of its grids."""
+    scope = user_scope(user, read=True)
+    if scope is None:
+        return None
+    if scope.every:
+        return Q()
+    if scope.grid_ids:
+        return Q(grid_id__in=scope.grid_ids) | Q(mesh_id__in=scope.grid_ids)
+    return None

@@ -7,6 +7,7 @@ class TilesConfig(AppConfig):
     verbose_name = _("矢量瓦片")
 
     def ready(self):
-        from tiles import invalidation
+        from tiles import invalidation, reports
 
         invalidation.connect()
+        reports.connect()  # the reports layer's mesh points (tiles/reports.py)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from gis_core.rules import current_grid_sql, local_today_sql
+from gis_core.rules import current_grid_sql, local_date_sql, local_today_sql
 
 # The zooms we serve. Clients over-zoom past MAX_ZOOM (TileJSON maxzoom), so nothing is lost.
 MIN_ZOOM, MAX_ZOOM = 0, 18
@@ -203,6 +203,20 @@ LAYERS: dict[str, Layer] = {
         # (safety.services.refresh_tiles).
         _safety_layer("safety", public=True),
         _safety_layer("safety_staff", public=False),
+        # Open resident reports (reports/): staff only. reports_tile (a view, migration
+        # reports.0007) places each report at its own point, or a sensitive category's at its
+        # mesh's label point (its grid's without a mesh) with precision 'mesh'. Age in local days,
+        # so a tile cached until local midnight stays right; tiles/reports.py invalidates the
+        # mesh points too.
+        Layer(
+            name="reports", table="reports_tile", geometry=((0, "geom"),),
+            fields={"category": ("t.category", "String"), "category_name": ("t.category_name", "String"),
+                    "status": ("t.status", "String"), "level": ("t.level", "String"),
+                    "age_days": (f"({local_today_sql()} - {local_date_sql('t.created_at')})", "Number"),
+                    "precision": ("t.precision", "String")},
+            minzoom=12, public=False, models=("reports.Report",),
+            description="群众上报（未结案；按类别、天数；敏感类别只到网眼；仅工作人员）/ open resident reports (staff only)",
+        ),
     )
 }
 

@@ -36,3 +36,68 @@ def default_categories(request):
         from django.apps import apps
 
         importlib.import_module("reports.migrations.0002_default_categories").add(apps, None)
+
+
+# --- the pages (reportsui) -----------------------------------------------------------------------
+
+def jpeg_bytes(size=(64, 48), exif_gps=False) -> bytes:
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", size, (200, 80, 40))
+    out = io.BytesIO()
+    if exif_gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (25.0, 1.0, 48.0), 3: "E", 4: (102.0, 39.0, 36.0)}
+        img.save(out, "JPEG", exif=exif)
+    else:
+        img.save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload(data: bytes, name="a.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+@pytest.fixture
+def on_duty(mesh_scene):
+    """A grid worker of the west grid on shift, sharing a position near the gate."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from accounts.models import StaffProfile
+    from accounts.roles import grant
+    from reports.models import Shift, WorkerPosition
+
+    w = get_user_model().objects.create_user("wang", password="pw-for-tests-only")
+    grant(w, "grid_worker")
+    StaffProfile.objects.create(user=w).grids.add(mesh_scene["west"])
+    s = Shift.objects.create(worker=w, starts_at=timezone.now() - timedelta(hours=1),
+                             ends_at=timezone.now() + timedelta(hours=7))
+    s.grids.add(mesh_scene["west"])
+    WorkerPosition.objects.create(worker=w, location=point(70, 40))
+    return w
+
+
+@pytest.fixture
+def east_worker(mesh_scene):
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import StaffProfile
+    from accounts.roles import grant
+
+    u = get_user_model().objects.create_user("li", password="pw-for-tests-only")
+    grant(u, "grid_worker")
+    StaffProfile.objects.create(user=u).grids.add(mesh_scene["east"])
+    return u
+
+
+@pytest.fixture(autouse=True)
+def _notify_log(settings, tmp_path):
+    """The log-file notifier writes into the test's own directory, never var/log."""
+    settings.REPORTS_NOTIFY_LOG = tmp_path / "notifications.log"
