@@ -73,7 +73,7 @@ def role_required(*roles: str, login_url: str | None = None):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), login_url)
             if not has_role(request.user, *roles):
-                raise PermissionDenied(_("需要角色 / role required: %s") % ", ".join(roles))
+                raise PermissionDenied(_("需要角色：%(roles)s") % {"roles": ", ".join(roles)})
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -85,7 +85,7 @@ class HasRole(BasePermission):
     """DRF permission: `permission_classes = [HasRole.of(Role.PLANNER)]`."""
 
     roles: tuple[str, ...] = ()
-    message = _("没有权限 / you do not have the role this needs")
+    message = _("没有权限")
 
     @classmethod
     def of(cls, *roles: str):

@@ -52,7 +52,7 @@ class Landlord(models.Model):
             models.CheckConstraint(
                 condition=Q(phone_consent=False) | Q(consent_at__isnull=False, phone__gt="") & ~Q(consent_method=""),
                 name="landlord_consent_recorded",
-                violation_error_message=_("公开电话须记录同意时间和方式 / publishing a phone needs when and how consent was given"),
+                violation_error_message=_("公开电话须记录同意时间和方式"),
             )
         ]
 
@@ -168,7 +168,7 @@ class Building(Tracked):
                 from django.core.exceptions import ValidationError
 
                 raise ValidationError(
-                    {"footprint": _("楼栋不在任何社区边界内 / the footprint lies outside every community boundary")}
+                    {"footprint": _("楼栋不在任何社区边界内")}
                 )
             self.community = community
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -275,10 +275,10 @@ class Room(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "floor", "number"], name="room_unique_number_per_floor",
-                violation_error_message=_("同一楼栋同一层不能有相同房号 / room number already used on this floor"),
+                violation_error_message=_("同一楼栋同一层不能有相同房号"),
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive",
-                                   violation_error_message=_("可住人数至少为 1 / capacity must be at least 1")),
+                                   violation_error_message=_("可住人数至少为 1")),
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="room_area_positive"),
             models.CheckConstraint(condition=Q(rent_monthly__gte=0), name="room_rent_not_negative"),
             models.CheckConstraint(condition=~Q(floor=0), name="room_floor_not_zero"),
@@ -325,7 +325,7 @@ class Room(models.Model):
         from django.core.exceptions import ValidationError
 
         if self.building_id and self.floor > self.building.floors:
-            raise ValidationError({"floor": _("楼层超过楼栋层数 / floor is above the building's top floor")})
+            raise ValidationError({"floor": _("楼层超过楼栋层数")})
 
 
 class RoomPhoto(models.Model):

@@ -58,7 +58,7 @@ def _answer(request, body: bytes, etag: str, content_type: str, *, control: str 
 
 def _not_built(community_ids) -> JsonResponse:
     request_rebuild(community_ids)  # marks dirty; builds in the background where enabled
-    return _error(_("三维模型正在生成，请稍后再试 / the 3D tiles are being built, try again shortly"), 503,
+    return _error(_("三维模型正在生成，请稍后再试"), 503,
                   Retry_After="10")
 
 

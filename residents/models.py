@@ -167,10 +167,10 @@ class Tenancy(models.Model):
     kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.PROTECT, null=True, blank=True, related_name="tenancies")
     lease_registered_on = models.DateField(
         _("租赁合同备案日期"), null=True, blank=True,
-        help_text=_("向住房城乡建设部门备案的日期（须在 30 天内）/ lease registered with the housing authority"))
+        help_text=_("向住房城乡建设部门备案的日期（须在 30 天内）"))
     lease_ends_on = models.DateField(
         _("租约到期日"), null=True, blank=True,
-        help_text=_("租赁合同约定的到期日；过期仍未退租的由网格员上门核实 / the lease's end date"))
+        help_text=_("租赁合同约定的到期日；过期仍未退租的由网格员上门核实"))
 
     objects = TenancyQuerySet.as_manager()
 
@@ -181,11 +181,11 @@ class Tenancy(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
                 name="tenancy_dates_ordered",
-                violation_error_message=_("退租日期须晚于入住日期 / a tenancy must end after it starts"),
+                violation_error_message=_("退租日期须晚于入住日期"),
             ),
             models.UniqueConstraint(
                 fields=["person"], condition=holding_tenancy_q(), name="tenancy_one_open_per_person",
-                violation_error_message=_("此人已有未结束的租住登记 / this person already has an open tenancy"),
+                violation_error_message=_("此人已有未结束的租住登记"),
             ),
         ]
         indexes = [

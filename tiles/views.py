@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from replicas.routing import current
@@ -43,9 +44,9 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
                                                             alias=current()))
         chosen = LAYERS.get(layer)
         if chosen is None:
-            raise UnknownLayer(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+            raise UnknownLayer(_("没有图层 %(layer)s；图层有：%(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
         if not is_public(chosen) and not request.user.is_staff:
-            raise LayerForbidden(f"layer {layer!r} is for staff only")
+            raise LayerForbidden(_("图层 %(layer)s 仅限工作人员") % {"layer": layer})
         return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y, alias=current()),
                               public=is_public(chosen))
     except TileError as exc:
@@ -53,9 +54,8 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
 
 
 def malformed(request, rest: str):
-    return BadTileAddress(f"not a tile address: /tiles/{rest}; use /tiles/{{z}}/{{x}}/{{y}}.mvt or "
-                          f"/tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt with whole numbers; layers: {', '.join(LAYERS)}"
-                          ).response()
+    return BadTileAddress(_("不是瓦片地址：/tiles/%(rest)s；请用 /tiles/{z}/{x}/{y}.mvt 或 /tiles/{layer}/{z}/{x}/{y}.mvt，"
+                            "其中均为整数；图层有：%(layers)s") % {"rest": rest, "layers": ", ".join(LAYERS)}).response()
 
 
 def _bounds() -> list[float]:

@@ -124,19 +124,27 @@ def test_empty_tiles_are_cheap(client, scene):
 
 
 @pytest.mark.parametrize("path, status, message", [
-    ("/tiles/19/0/0.mvt", 404, "zooms 0–18"),
-    ("/tiles/99999999999/0/0.mvt", 404, "zooms 0–18"),
-    ("/tiles/3/8/0.mvt", 400, "between 0 and 7"),
-    ("/tiles/3/0/8.mvt", 400, "between 0 and 7"),
-    ("/tiles/-1/0/0.mvt", 400, "not a tile address"),
-    ("/tiles/a/b/c.mvt", 400, "not a tile address"),
-    ("/tiles/1/0/0.png", 400, "not a tile address"),
-    ("/tiles/planets/1/0/0.mvt", 404, "unknown layer"),
+    ("/tiles/19/0/0.mvt", 404, "只提供 0–18 级"),
+    ("/tiles/99999999999/0/0.mvt", 404, "只提供 0–18 级"),
+    ("/tiles/3/8/0.mvt", 400, "须在 0 到 7 之间"),
+    ("/tiles/3/0/8.mvt", 400, "须在 0 到 7 之间"),
+    ("/tiles/-1/0/0.mvt", 400, "不是瓦片地址"),
+    ("/tiles/a/b/c.mvt", 400, "不是瓦片地址"),
+    ("/tiles/1/0/0.png", 400, "不是瓦片地址"),
+    ("/tiles/planets/1/0/0.mvt", 404, "没有图层 planets"),
 ])
 def test_bad_tile_addresses_get_clear_errors(client, path, status, message):
     response = client.get(path)
     assert response.status_code == status
     assert message in response.json()["detail"]
+
+
+def test_tile_errors_speak_the_request_language(client):
+    zh = client.get("/tiles/3/8/0.mvt")
+    en = client.get("/tiles/3/8/0.mvt", HTTP_ACCEPT_LANGUAGE="en")
+    assert zh.json()["detail"] == "第 3 级的 x、y 须在 0 到 7 之间；收到 x=8, y=0"
+    assert en.json()["detail"] == "at zoom 3, x and y must be between 0 and 7; got x=8, y=0"
+    assert en["Content-Language"] == "en" and "Accept-Language" in en["Vary"]
 
 
 def test_camera_layer_is_staff_only_unless_allowed(client, scene, settings):
