@@ -36,7 +36,7 @@ def issue(user, *, by=None) -> tuple[SignInCode, str]:
     """A new code for a landlord account; returns the row and the code in clear (shown once)."""
     if not has_role(user, Role.LANDLORD) or getattr(user, "staff_profile", None) is None \
             or user.staff_profile.landlord_id is None:
-        raise BadRequest(_("只能为已关联房东的房东账户签发登录码 / codes are for landlord accounts linked to a landlord"))
+        raise BadRequest(_("只能为已关联房东的房东账户签发登录码"))
     code = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
     row = SignInCode.objects.create(user=user, digest=digest(user.pk, code), issued_by=by,
                                     expires_at=timezone.now() + lifetime())

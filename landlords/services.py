@@ -161,7 +161,7 @@ def add_room(user, building_id: int, data) -> Room:
         if required not in fields:
             raise BadRequest(_("请填写月租和面积"))
     if Room.objects.filter(building=b, floor=floor, number=number).exists():
-        raise Conflict(_("同一楼栋同一层不能有相同房号 / room number already used on this floor"))
+        raise Conflict(_("同一楼栋同一层不能有相同房号"))
     r = Room(building=b, floor=floor, number=number, status=Room.Status.UNAVAILABLE, **fields)
     r.save()
     record("landlord", reason="room_added", actor=user, room_id=r.pk, building=b.code, floor=floor, number=number)
