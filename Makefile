@@ -88,6 +88,7 @@ demo: migrate
 	$(PY) manage.py compute_coverage --if-empty
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py build_3dtiles  # 3D Tiles of /3d/: only tiles whose buildings changed are meshed
+	$(PY) manage.py build_glyphs  # map label glyphs (SDF PBFs from fonts-noto-cjk) cached under var/glyphs
 
 static: venv
 	$(PY) manage.py collectstatic --noinput -v 0

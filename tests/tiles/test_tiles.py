@@ -175,7 +175,8 @@ def test_tilejson_describes_every_layer_and_field(client, scene):
 
 def test_style_uses_only_our_sources_and_layers(client, scene):
     style = client.get("/tiles/style.json").json()
-    assert style["version"] == 8 and "glyphs" not in style and "sprite" not in style
+    assert style["version"] == 8 and "sprite" not in style
+    assert style["glyphs"] == "http://testserver/tiles/glyphs/{fontstack}/{range}.pbf"  # our own (tiles/glyphs.py)
     assert style["sources"] == {"village": {"type": "vector", "url": "http://testserver/tiles/tiles.json"},
                                 "basemap": {"type": "vector", "url": "http://testserver/tiles/basemap.json"}}
     for source, tilejson in (("village", "/tiles/tiles.json"), ("basemap", "/tiles/basemap.json")):

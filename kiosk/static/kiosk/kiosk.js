@@ -30,7 +30,7 @@ style.sources.village = {type: "vector", tiles: [tileTemplate], minzoom: 8, maxz
 const START = {center: [cfg.lon, cfg.lat], zoom: 16.6, pitch: 55, bearing: -12};
 const map = new maplibregl.Map({
   container: "map", style, ...START, attributionControl: false,
-  localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif",
+  localIdeographFontFamily: false,  // Chinese from our glyphs (/tiles/glyphs/), not the device's fonts
 });
 window.kioskMap = map;
 const here = document.createElement("div");
