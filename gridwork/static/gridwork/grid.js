@@ -2,11 +2,10 @@
 // marked (numbers: how many reasons). Nothing is fetched from another host.
 const script = document.getElementById("grid-script");
 const config = JSON.parse(document.getElementById("grid-config").textContent);
-const FONT = "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif";
 
 const maplibregl = await import(script.dataset.maplibre);
 const style = await (await fetch(config.style, {credentials: "same-origin"})).json();
-const options = {container: "map", style, localIdeographFontFamily: FONT, attributionControl: false,
+const options = {container: "map", style, localIdeographFontFamily: false, attributionControl: false,
                  fadeDuration: 0, dragRotate: false, pitchWithRotate: false};
 if (config.bounds) {
   options.bounds = config.bounds;
