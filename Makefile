@@ -117,6 +117,9 @@ run-proxy:
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Two processes (pytest-xdist), each on its own test database; a file's tests stay in one process.
+# PYTEST_ARGS="-n 0" runs them in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: deps-test venv db messages
 	DATABASE_REPLICA_URLS= GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
