@@ -148,11 +148,11 @@ def test_staff_pages_load_without_violations(open_page, live_server, product):
 
     police = open_page()
     sign_in(police, live_server, users["csp-police"])
-    visit(police, f"{live_server.url}/police/feed/?since=2000-01-01T00:00", "table")
-    unmask = police.page.locator("form.inline").first
-    assert unmask.count(), "the feed lists the seeded tenants"
-    unmask.locator("input[name=reason]").fill("入户核查登记")
-    unmask.locator("button").click()
+    visit(police, f"{live_server.url}/police/feed/?from=2000-01-01", "#rows li.feed-row")
+    row = police.page.locator("#rows li.feed-row").first
+    row.locator("summary").click()
+    row.locator("input[name=reason]").fill("入户核查登记")
+    row.locator("button.quiet").click()  # 查看明文 (police/_row_actions.html)
     police.page.wait_for_selector("#name")  # the unmasked person (police/person.html)
 
     admin = open_page(width=1400, height=900)
