@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import bench-reports deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages glyphs clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import bench-reports deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -83,12 +83,16 @@ db: deps keys
 migrate: venv db messages
 	$(PY) manage.py migrate --noinput -v 0
 
-demo: migrate
+# Map label glyphs (SDF PBFs from fonts-noto-cjk, tiles/glyphs.py), made once under var/glyphs: the
+# whole CJK block takes seconds here, and no map waits for a range made on its first request.
+glyphs: venv db
+	$(PY) manage.py build_glyphs --all-cjk
+
+demo: migrate glyphs
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py compute_coverage --if-empty
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py build_3dtiles  # 3D Tiles of /3d/: only tiles whose buildings changed are meshed
-	$(PY) manage.py build_glyphs  # map label glyphs (SDF PBFs from fonts-noto-cjk) cached under var/glyphs
 
 static: venv
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -120,7 +124,7 @@ dev: demo
 # Two processes (pytest-xdist), each on its own test database; a file's tests stay in one process.
 # PYTEST_ARGS="-n 0" runs them in one.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-test: deps-test venv db messages
+test: deps-test venv db messages glyphs
 	DATABASE_REPLICA_URLS= GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-seed: venv db

@@ -56,7 +56,7 @@ def test_a_landlord_on_a_phone(open_page, live_server, estate, tmp_path):
     p.locator("#photos button[type=submit]").last.click()
     p.wait_for_selector("text=照片已上传")
     assert p.locator(".photos img").count() == 1
-    assert p.evaluate("document.querySelector('.photos img').naturalWidth") > 0
+    p.wait_for_function("document.querySelector('.photos img') && document.querySelector('.photos img').naturalWidth > 0", timeout=30_000)
     _no_sideways_scroll(p)
     room_shot = page.screenshot("landlord-my-room")
     room = Room.objects.get(pk=estate.vacant.pk)
@@ -68,7 +68,7 @@ def test_a_landlord_on_a_phone(open_page, live_server, estate, tmp_path):
     _no_sideways_scroll(p)
     p.goto(f"{live_server.url}/r/{room.pk}/")
     assert "步行 5 分钟到地铁站" in p.content() and "13800001111" in p.content()
-    assert p.evaluate("document.querySelector('.photos img').naturalWidth") > 0
+    p.wait_for_function("document.querySelector('.photos img') && document.querySelector('.photos img').naturalWidth > 0", timeout=30_000)
 
     DOCS_IMG.mkdir(exist_ok=True)
     shutil.copy(shot, DOCS_IMG / "landlord-my-home.png")
