@@ -274,11 +274,18 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
 # in Chromium and requires no violation.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
-_csp_remote: list[str] = []
-if env_secret("CESIUM_ION_TOKEN"):
-    # Only with a Cesium ion token (model3d/ion.py): its API, assets and the imagery it serves.
-    _csp_remote = [env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/"), "https://*.cesium.com",
-                   "https://*.virtualearth.net"]
+# Cesium ion, only for deployments with internet (model3d/ion.py): without CESIUM_ION_TOKEN no page,
+# policy or command names its address, and nothing of ion is ever requested (the browser tests
+# count zero outside requests). Set, /3d/ and the kiosks' 3D mode draw ion's terrain and imagery,
+# and `manage.py publish_3dtiles --ion` can upload the tileset. CESIUM_ION_CLIENT_TOKEN: a separate
+# read-only token for browsers (default: the same token); CESIUM_ION_API: ion's address.
+CESIUM_ION_TOKEN = env_secret("CESIUM_ION_TOKEN")
+CESIUM_ION_CLIENT_TOKEN = env_secret("CESIUM_ION_CLIENT_TOKEN")
+CESIUM_ION_API = env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/") if CESIUM_ION_TOKEN else ""
+CESIUM_ION_TERRAIN = env_bool("CESIUM_ION_TERRAIN", True)
+CESIUM_ION_IMAGERY_ASSET = env_int("CESIUM_ION_IMAGERY_ASSET", 2, minimum=1)
+# Only with a Cesium ion token: its API, assets and the imagery it serves.
+_csp_remote = [CESIUM_ION_API, "https://*.cesium.com", "https://*.virtualearth.net"] if CESIUM_ION_TOKEN else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -434,12 +441,3 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]
 # Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
 # explicitly); `manage.py build_3dtiles --pending` does the same from a shell or cron.
 MODEL3D_BACKGROUND = env_bool("MODEL3D_BACKGROUND", not TESTING)
-# Cesium ion, only for deployments with internet (model3d/ion.py): unset, nothing of ion is ever
-# requested. Set, /3d/ and the kiosks' 3D mode draw ion's terrain and imagery, and
-# `manage.py publish_3dtiles --ion` can upload the tileset. CESIUM_ION_CLIENT_TOKEN: a separate
-# read-only token for browsers (default: the same token).
-CESIUM_ION_TOKEN = env_secret("CESIUM_ION_TOKEN")
-CESIUM_ION_CLIENT_TOKEN = env_secret("CESIUM_ION_CLIENT_TOKEN")
-CESIUM_ION_API = env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/")
-CESIUM_ION_TERRAIN = env_bool("CESIUM_ION_TERRAIN", True)
-CESIUM_ION_IMAGERY_ASSET = env_int("CESIUM_ION_IMAGERY_ASSET", 2, minimum=1)
