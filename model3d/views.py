@@ -150,17 +150,23 @@ def status(request):
 @require_safe
 def room_card(request, room_id: int):
     """What a tap on a room shows: address, floor, number, area, rent, status; landlord phone only
-    with consent. Nothing about who lives there."""
+    with consent; the landlord's description, and their photos (public URLs) while the room is
+    vacant, as the kiosk card and the phone page show them. Nothing about who lives there."""
+    from kiosk.api import photo_urls
+
     room = Room.objects.select_related("building__landlord").filter(pk=room_id).first()
     if room is None:
         return _error(f"no room {room_id}", 404)
     b = room.building
+    listed = room.status == Room.Status.VACANT and room.retired_at is None
+    photo_ids = list(room.photos.order_by("position", "id").values_list("id", flat=True)) if listed else []
     return JsonResponse({
         "id": room.pk, "building": b.code, "address": b.address, "floor": room.floor, "number": room.number,
         "area_m2": str(room.area_m2), "rent": int(room.rent_monthly), "capacity": room.capacity,
         "status": room.status, "status_label": room.get_status_display(),
         "landlord_phone": b.landlord.public_phone if b.landlord else None,
         "room_page": reverse("kiosk:room", args=[room.pk]),
+        "description": room.description, "photos": photo_urls(photo_ids),
     }, json_dumps_params={"ensure_ascii": False})
 
 
@@ -169,7 +175,7 @@ def viewer_strings() -> dict[str, str]:
         "vacant": _("空置"), "let": _("已出租"), "unavailable": _("不可出租"), "all_floors": _("全部楼层"),
         "floor_n": _("{n}层"), "floor_room": _("{floor}楼 · {number}室"), "sqm": _("平方米"),
         "per_month": _("元/月"), "phone": _("房东电话"), "ask_hall": _("请到社区服务大厅咨询"),
-        "close": _("关闭"), "open_phone": _("在手机上打开"), "building": _("楼栋"),
+        "close": _("关闭"), "open_phone": _("在手机上打开"), "building": _("楼栋"), "photo": _("房间照片"),
         "loading": _("正在加载三维模型…"), "not_ready": _("三维模型正在生成，请稍后刷新"),
     }
 

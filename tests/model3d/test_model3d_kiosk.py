@@ -28,6 +28,9 @@ def test_flat_mode_stays_the_default(model, client: Client):
 
 
 def test_kiosk_3d_mode(open_page, live_server, kiosk3d, model):
+    from buildings.models import Room
+
+    Room.objects.update(description="朝南，带阳台")
     rp = open_page(width=1280, height=720, touch=True)
     rp.page.goto(f"{live_server.url}/kiosk/k3d/")
     rp.page.wait_for_selector("body[data-ready='1']", timeout=120_000)
@@ -54,4 +57,8 @@ def test_kiosk_3d_mode(open_page, live_server, kiosk3d, model):
     assert hit
     rp.page.mouse.click(hit["x"], hit["y"])
     rp.page.wait_for_selector(f".floors[data-building='{hit['building']}']", timeout=30_000)
+    # the tapped room, marked on its floor, with the landlord's description (the 3D card's fields)
+    rp.page.wait_for_selector(f"#sheet .picked-room[data-room='{hit['id']}'] .about", timeout=30_000)
+    assert rp.page.inner_text("#sheet .picked-room .about") == "朝南，带阳台"
+    assert rp.page.locator(f"#sheet .cell.picked[data-room='{hit['id']}']").count() == 1
     rp.screenshot("kiosk-3d")

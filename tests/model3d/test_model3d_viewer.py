@@ -33,7 +33,18 @@ def _settle(rp):
     rp.page.wait_for_timeout(300)
 
 
+def _describe():
+    """The landlord's description on every room, a photo on the vacant ones."""
+    from buildings.models import RoomPhoto
+    from tests.landlords.conftest import jpeg
+
+    Room.objects.update(description="朝南，带阳台")
+    for room in Room.objects.filter(status="vacant"):
+        RoomPhoto.objects.create(room=room, image=jpeg((80, 60), exif=False), width=80, height=60)
+
+
 def test_viewer_renders_the_tileset_and_picks_a_room(open_page, live_server, model):
+    _describe()
     rp = _open(open_page, live_server)
     assert rp.page.evaluate("typeof Cesium") == "object"
     assert rp.page.evaluate("window.CESIUM_BASE_URL") == "/static/vendor/cesium/"
@@ -63,6 +74,13 @@ def test_viewer_renders_the_tileset_and_picks_a_room(open_page, live_server, mod
     text = rp.page.inner_text("#card")
     assert f"{room.floor}楼 · {room.number}室" in text and "13800003333" in text and str(int(room.rent_monthly)) in text
     assert rp.page.evaluate("document.body.dataset.room") == str(room.pk)
+    # the landlord's description, and the photos of a vacant room (as the kiosk card shows them)
+    assert rp.page.inner_text("#card .about") == "朝南，带阳台"
+    if room.status == "vacant":
+        rp.page.wait_for_function("[...document.querySelectorAll('#card .photos img')].every(i => i.naturalWidth > 0)"
+                                  " && document.querySelectorAll('#card .photos img').length === 1", timeout=30_000)
+    else:
+        assert rp.page.locator("#card .photos img").count() == 0
     rp.screenshot("model3d-room-card")
     # Colours come from live data: vacant rooms lit, the picked one selected, the others neutral.
     colours = rp.page.evaluate("""() => {

@@ -61,7 +61,7 @@ map.on("click", e => {
   const hits = map.queryRenderedFeatures(e.point, {layers: ["rooms-3d", "buildings-3d", "buildings-flat"]});
   if (!hits.length) return;
   const p = hits[0].properties;
-  openBuilding(p.building || p.code);
+  openBuilding(p.building || p.code, cfg.map3d ? p.room_id : undefined);
 });
 function highlight(code) {
   if (map.getLayer("selected-building")) map.setFilter("selected-building", ["==", ["get", "code"], code || ""]);
@@ -162,7 +162,7 @@ function closeSheet() { sheet.hidden = true; highlight(null); showRoute(null); }
 sheet.querySelector("[data-close]").addEventListener("click", closeSheet);
 sheet.addEventListener("click", e => { if (e.target === sheet) closeSheet(); });
 
-async function openBuilding(code) {
+async function openBuilding(code, roomId) {
   highlight(code);
   const [body, info] = await Promise.all([
     fetch(`${cfg.rooms}?building=${encodeURIComponent(code)}&limit=500`).then(r => r.json()),
@@ -183,6 +183,24 @@ async function openBuilding(code) {
     const room = r.results.find(x => String(x.id) === b.dataset.room);
     if (room) showRoom(room);
   }));
+  if (roomId !== undefined && roomId !== null) showPicked(code, roomId);
+}
+
+// 3D mode: the room tapped on the model, marked on its floor, with the landlord's description and
+// photos (the 3D card's public fields, /3d/room/<id>.json; photos only while the room is vacant).
+async function showPicked(code, roomId) {
+  const response = await fetch(cfg.map3d.room.replace("{id}", roomId));
+  if (!response.ok) return;
+  const r = await response.json();
+  const floors = sheet.querySelector(`.floors[data-building="${code}"]`);
+  if (sheet.hidden || !floors) return;  // closed, or another building's sheet by now
+  floors.querySelector(`.cell[data-room="${r.id}"]`)?.classList.add("picked");
+  if (!r.description && !(r.photos || []).length) return;
+  const about = r.description ? `<p class="about">${esc(r.description)}</p>` : "";
+  const photos = (r.photos || []).length
+    ? `<div class="photos">${r.photos.map(u => `<img src="${esc(u)}" alt="" loading="lazy">`).join("")}</div>` : "";
+  floors.insertAdjacentHTML("beforebegin", `<div class="picked-room" data-room="${r.id}"><div>${
+    fmt(T.floor_room, {floor: r.floor, number: r.number})}</div>${about}${photos}</div>`);
 }
 
 // The landlord's own text: shown as text, never as markup.

@@ -19,6 +19,26 @@ async function showRoom(id) {
     <div class="rent">${r.rent} ${T.per_month}</div><div class="status ${r.status}">${T[r.status]}</div>
     <div class="phone">${phone}</div><a class="open" href="${r.room_page}">${T.open_phone}</a>`;
   card.querySelector("h2").textContent = r.address || r.building;
+  // The landlord's own words and photos (public fields): text as text, photos by their public URLs.
+  const open = card.querySelector(".open");
+  if (r.description) {
+    const about = document.createElement("p");
+    about.className = "about";
+    about.textContent = r.description;
+    open.before(about);
+  }
+  if ((r.photos || []).length) {
+    const photos = document.createElement("div");
+    photos.className = "photos";
+    for (const url of r.photos) {
+      const img = document.createElement("img");
+      img.src = url;
+      img.alt = T.photo;
+      img.loading = "lazy";
+      photos.appendChild(img);
+    }
+    open.before(photos);
+  }
   card.dataset.room = String(r.id);
   card.hidden = false;
   document.body.dataset.room = String(r.id);
