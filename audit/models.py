@@ -22,6 +22,7 @@ class AuditEntry(models.Model):
         OVERRIDE = "override", _("人工调整评定")
         LANDLORD = "landlord", _("房东自助修改")  # /my/ (landlords/): reason names the operation
         LOOKUP = "lookup", _("按身份证号查询")
+        LEASE = "lease", _("租约到期日修改")  # residents.services.set_lease_end
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import lockout
 from accounts.models import StaffProfile
 from accounts.roles import Role, has_role
+from gis_core.errors import DomainError
 from buildings.models import Building, Room
 from kiosk.models import Kiosk
 from registration.models import CardReading, KioskSession
@@ -43,15 +44,19 @@ def _kiosk_session(request, kiosk) -> KioskSession | None:
 
 def _occupants(room) -> list[dict]:
     return [{"tenancy": t.pk, "name": t.person.name_masked, "id": t.person.id_number_masked,
-             "since": t.start_date.isoformat()}
+             "since": t.start_date.isoformat(), "lease_ends_on": t.lease_ends_on and t.lease_ends_on.isoformat()}
             for t in Tenancy.objects.open().filter(room=room).select_related("person").order_by("start_date")]
 
 
 @require_safe
 def page(request, code: str):
     kiosk = get_object_or_404(Kiosk.objects.select_related("community"), code=code)
+    return _page(request, kiosk, request.GET.get("error", ""))
+
+
+def _page(request, kiosk, error: str, status: int = 200):
     ks = _kiosk_session(request, kiosk)
-    context = {"kiosk": kiosk, "ks": ks, "error": request.GET.get("error", "")}
+    context = {"kiosk": kiosk, "ks": ks, "error": error}
     if ks is not None:
         scope = building_scope(request.user, read=False)
         buildings = Building.objects.none() if scope is None else Building.objects.filter(
@@ -67,7 +72,7 @@ def page(request, code: str):
         profile = getattr(request.user, "staff_profile", None)
         if has_role(request.user, Role.LANDLORD) and profile is not None and profile.landlord_id:
             context["landlord"] = profile.landlord  # consent to publish the phone, given here "at a kiosk"
-    return render(request, "kiosk/register.html", context)
+    return render(request, "kiosk/register.html", context, status=status)
 
 
 @require_POST
@@ -140,16 +145,39 @@ def pick_room(request, code: str):
     return _back(kiosk)
 
 
+def _not_armed() -> JsonResponse:
+    return JsonResponse({"detail": _("请先登录并选择房间")}, status=403)
+
+
 @require_POST
 def check_out(request, code: str):
     kiosk = get_object_or_404(Kiosk, code=code)
     ks = _kiosk_session(request, kiosk)
     if ks is None or ks.room is None:
-        return JsonResponse({"detail": _("请先登录并选择房间")}, status=403)
+        return _not_armed()
     tenancy = Tenancy.objects.open().filter(pk=request.POST.get("tenancy") or 0, room=ks.room).first()
     if tenancy is None:
         return JsonResponse({"detail": _("该房间没有这条在住登记")}, status=404)
     services.check_out(ks.room_id, tenancy_id=tenancy.pk, by=request.user, kiosk=kiosk)
+    return _back(kiosk)
+
+
+@require_POST
+def lease_end(request, code: str):
+    """Set or change an occupant's lease end date (residents.services.set_lease_end: one rule,
+    audited with this kiosk); a refused date shows the page again with the reason (4xx)."""
+    kiosk = get_object_or_404(Kiosk.objects.select_related("community"), code=code)
+    ks = _kiosk_session(request, kiosk)
+    if ks is None or ks.room is None:
+        return _not_armed()
+    try:
+        tenancy_id = int(request.POST.get("tenancy") or 0)
+        services.set_lease_end(ks.room_id, tenancy_id, services.parse_lease_end(request.POST.get("lease_ends_on")),
+                               by=request.user, kiosk=kiosk)
+    except ValueError:
+        return _page(request, kiosk, _("该房间没有这条在住登记"), status=404)
+    except DomainError as error:
+        return _page(request, kiosk, str(error.message), status=error.status)
     return _back(kiosk)
 
 

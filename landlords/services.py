@@ -65,7 +65,7 @@ def tenants(room_ids) -> dict[int, list[Tenancy]]:
     """Open tenancies per room, people masked (only the masked columns are read)."""
     out: dict[int, list[Tenancy]] = {}
     qs = Tenancy.objects.occupying().filter(room_id__in=list(room_ids)).select_related("person").only(
-        "id", "room_id", "start_date", "person__name_masked", "person__id_number_masked").order_by("start_date", "id")
+        "id", "room_id", "start_date", "lease_ends_on", "person__name_masked", "person__id_number_masked").order_by("start_date", "id")
     for t in qs:
         out.setdefault(t.room_id, []).append(t)
     return out
@@ -213,6 +213,21 @@ def check_out(user, room_id: int, tenancy_id: int) -> Tenancy:
     with transaction.atomic():
         r = room(user, room_id)
         return end_tenancy(r.pk, tenancy_id=tenancy_id, by=user)
+
+
+def set_lease_end(user, room_id: int, tenancy_id, raw) -> Tenancy:
+    """Set, change or clear a tenant's lease end date (residents.services.set_lease_end: the one
+    rule, audited); raw is the form's "YYYY-MM-DD" or empty."""
+    from residents.services import parse_lease_end, set_lease_end as write_lease_end
+
+    day = parse_lease_end(raw)
+    try:
+        tenancy_id = int(tenancy_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("该房间没有这条在住登记")) from None
+    with transaction.atomic():
+        r = room(user, room_id)
+        return write_lease_end(r.pk, tenancy_id, day, by=user)
 
 
 # --- consent to publish the phone ---------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("my/r/<int:room_id>/status/", views.room_status, name="room-status"),
     path("my/r/<int:room_id>/retire/", views.room_retire, name="room-retire"),
     path("my/r/<int:room_id>/checkout/", views.room_checkout, name="room-checkout"),
+    path("my/r/<int:room_id>/lease/", views.room_lease, name="room-lease"),
     path("my/r/<int:room_id>/photos/", views.photo_add, name="photo-add"),
     path("my/r/<int:room_id>/photos/<int:photo_id>/delete/", views.photo_delete, name="photo-delete"),
     path("rooms/photo/<int:photo_id>.jpg", views.photo, name="photo"),

@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
@@ -104,6 +105,7 @@ def _room_page(request, r: Room, status: int = 200):
         "room": r, "building": r.building, "tenants": services.tenants([r.pk]).get(r.pk, []),
         "photos": list(RoomPhoto.objects.filter(room=r).only("id", "width", "height", "position")),
         "max_photos": RoomPhoto.MAX_PER_ROOM, "statuses": [Room.Status.VACANT, Room.Status.UNAVAILABLE],
+        "today": timezone.localdate(),
     }, status=status)
 
 
@@ -155,6 +157,13 @@ def room_checkout(request, room_id: int):
     except ValueError:
         tenancy_id = 0
     return _act(request, room_id, lambda: services.check_out(request.user, room_id, tenancy_id), _("已办理退房"))
+
+
+@require_POST
+@landlord_required
+def room_lease(request, room_id: int):
+    return _act(request, room_id, lambda: services.set_lease_end(
+        request.user, room_id, request.POST.get("tenancy"), request.POST.get("lease_ends_on", "")), _("租约到期日已保存"))
 
 
 @require_POST

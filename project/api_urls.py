@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from gis_core.api import views
 from kiosk.api import VacantRoomSearch
-from residents.api import CheckIn, CheckOut, TenancyList
+from residents.api import CheckIn, CheckOut, TenancyLeaseEnd, TenancyList
 
 app_name = "api"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     path("rooms/<int:room_id>/check-in/", CheckIn.as_view(), name="check-in"),
     path("rooms/<int:room_id>/check-out/", CheckOut.as_view(), name="check-out"),
     path("tenancies/", TenancyList.as_view(), name="tenancies"),
+    path("tenancies/<int:tenancy_id>/", TenancyLeaseEnd.as_view(), name="tenancy"),
 ]

@@ -6,6 +6,8 @@ rooms inside their scope (residents/scoping.py); responses carry masked identity
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -41,6 +43,8 @@ class PersonIn(serializers.Serializer):
     sex = serializers.ChoiceField(choices=["1", "2"])
     nation_code = serializers.CharField(max_length=2, required=False, default="")
     start_date = serializers.DateField(required=False)
+    lease_ends_on = serializers.DateField(required=False, allow_null=True,
+                                          help_text="the lease's end date (not before the start, at most 5 years ahead)")
 
     def validate_id_number(self, value):
         try:
@@ -59,9 +63,14 @@ class CheckOutIn(serializers.Serializer):
     end_date = serializers.DateField(required=False)
 
 
+class LeaseEndIn(serializers.Serializer):
+    lease_ends_on = serializers.DateField(allow_null=True, help_text="null clears it")
+
+
 def _tenancy_out(tenancy, created=None):
     body = {"tenancy": tenancy.pk, "room": tenancy.room_id, "person": tenancy.person.id_number_masked,
-            "name": tenancy.person.name_masked, "start_date": tenancy.start_date, "end_date": tenancy.end_date}
+            "name": tenancy.person.name_masked, "start_date": tenancy.start_date, "end_date": tenancy.end_date,
+            "lease_ends_on": tenancy.lease_ends_on}
     if created is not None:
         body["created"] = created
     return body
@@ -79,11 +88,18 @@ class CheckIn(APIView):
         data = PersonIn(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
+        lease_end = d.get("lease_ends_on")
+        if lease_end is not None:  # refused before anything is written
+            services.check_lease_end(d.get("start_date") or timezone.localdate(), lease_end)
         # A refused check-in (TenancyError) is a DomainError: the API's exception handler answers it.
-        tenancy, created = services.check_in(
-            room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
-                                         nation_code=d["nation_code"]),
-            via="staff", by=request.user, start=d.get("start_date"))
+        with transaction.atomic():
+            tenancy, created = services.check_in(
+                room_id, services.PersonData(name=d["name"], id_number=d["id_number"], sex=d["sex"],
+                                             nation_code=d["nation_code"]),
+                via="staff", by=request.user, start=d.get("start_date"))
+            if "lease_ends_on" in d:
+                tenancy.lease_ends_on = services.set_lease_end(room_id, tenancy.pk, lease_end,
+                                                               by=request.user).lease_ends_on
         return Response(_tenancy_out(tenancy, created), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -100,6 +116,27 @@ class CheckOut(APIView):
         data.is_valid(raise_exception=True)
         tenancy = services.check_out(room_id, data.validated_data["id_number"],
                                      end=data.validated_data.get("end_date"), by=request.user)
+        return Response(_tenancy_out(tenancy))
+
+
+class TenancyLeaseEnd(APIView):
+    """PATCH /api/tenancies/{id}/: set, change or clear an open tenancy's lease end date (audited;
+    residents.services.set_lease_end). 404 for no such open tenancy, 403 outside the caller's scope."""
+
+    permission_classes = [MayRegister]
+
+    @extend_schema(request=LeaseEndIn, responses={**answers(), 200: OpenApiTypes.OBJECT})
+    def patch(self, request, tenancy_id: int):
+        from residents.models import Tenancy
+
+        room_id = Tenancy.objects.occupying().filter(pk=tenancy_id).values_list("room_id", flat=True).first()
+        if room_id is None:
+            return Response({"detail": _("没有这条在住登记")}, status=404)
+        if (refused := _refusal(request.user, room_id)) is not None:
+            return refused
+        data = LeaseEndIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenancy = services.set_lease_end(room_id, tenancy_id, data.validated_data["lease_ends_on"], by=request.user)
         return Response(_tenancy_out(tenancy))
 
 

@@ -135,6 +135,32 @@ class TenancyQuerySet(models.QuerySet):
         return self.open().filter(lease_ends_on__lt=today or timezone.localdate())
 
 
+# The lease end date (Tenancy.lease_ends_on): the one rule, for every place that sets it (the kiosk,
+# /my/, the API through residents.services.set_lease_end, and the admin through Tenancy.clean()).
+LEASE_MAX_YEARS_AHEAD = 5
+
+
+def years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def lease_end_error(start_date: date, lease_ends_on: date | None, today: date | None = None) -> str | None:
+    """Why this lease end date cannot be (a message for the person entering it), or None: not
+    before the tenancy's start, not more than LEASE_MAX_YEARS_AHEAD years from today. None clears it."""
+    if lease_ends_on is None:
+        return None
+    if lease_ends_on < start_date:
+        return _("租约到期日不能早于入住日期（%(start)s）") % {"start": start_date.isoformat()}
+    latest = years_after(today or timezone.localdate(), LEASE_MAX_YEARS_AHEAD)
+    if lease_ends_on > latest:
+        return _("租约到期日不能晚于 %(latest)s（今天起 %(years)d 年内）") % {
+            "latest": latest.isoformat(), "years": LEASE_MAX_YEARS_AHEAD}
+    return None
+
+
 def six_months_before(day: date) -> date:
     month = day.month - 6
     year = day.year + (month - 1) // 12
@@ -200,3 +226,10 @@ class Tenancy(models.Model):
 
     def __str__(self):
         return f"{self.person} @ {self.room_id}"
+
+    def clean(self):
+        super().clean()
+        if self.start_date and (message := lease_end_error(self.start_date, self.lease_ends_on)):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"lease_ends_on": message})

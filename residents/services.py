@@ -20,10 +20,10 @@ from audit import log as audit
 from buildings.models import Room
 from gis_core.changes import attributes_changed
 from gis_core.db import prepared_cursor
-from gis_core.errors import DomainError
+from gis_core.errors import BadRequest, DomainError
 from gis_core.rules import holding_tenancy_sql
 from residents import crypto
-from residents.models import Person, Tenancy
+from residents.models import Person, Tenancy, lease_end_error
 
 
 class TenancyError(DomainError):
@@ -81,7 +81,7 @@ FOR UPDATE OF r"""
 _STATE = """
 SELECT p.id, p.name_masked, p.id_number_masked,
        t.id, t.room_id, t.start_date, t.registered_via, t.registered_at, t.registered_by_id, t.kiosk_id,
-       (SELECT count(*) FROM residents_tenancy h WHERE h.room_id = %(room)s AND {holding_h})
+       t.lease_ends_on, (SELECT count(*) FROM residents_tenancy h WHERE h.room_id = %(room)s AND {holding_h})
 FROM (VALUES (1)) AS one
 LEFT JOIN residents_person p ON p.id_number_index = ANY(%(indexes)s)
 LEFT JOIN residents_tenancy t ON t.person_id = p.id AND {holding_t}""".format(
@@ -114,7 +114,8 @@ SELECT id, person_id FROM tenancy"""
 # The new person's columns, as Person.build() computes them (sealed, masked, blind index).
 _PERSON_COLUMNS = ("name_sealed", "id_number_sealed", "address_sealed", "phone_sealed", "id_number_index",
                    "name_masked", "id_number_masked", "sex", "nation_code", "region_code")
-_TENANCY_FIELDS = ["id", "room_id", "start_date", "registered_via", "registered_at", "registered_by_id", "kiosk_id"]
+_TENANCY_FIELDS = ["id", "room_id", "start_date", "registered_via", "registered_at", "registered_by_id", "kiosk_id",
+                   "lease_ends_on"]
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
         tenancy_id, person_id = cur.fetchone()
     if room.status != Room.Status.LET:
         attributes_changed(Room, [room.pk], fields={"status"})
-    row = [tenancy_id, room_id, start, via, now, actor["actor_id"], getattr(kiosk, "pk", None)]
+    row = [tenancy_id, room_id, start, via, now, actor["actor_id"], getattr(kiosk, "pk", None), None]
     return _tenancy(row, person_id, name_masked, id_masked), True
 
 
@@ -213,4 +214,45 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
     if not open_here.exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
         attributes_changed(Room, [room.pk], fields={"status"})
+    return tenancy
+
+
+# --- the lease end date -------------------------------------------------------------------------
+
+def parse_lease_end(raw) -> date | None:
+    """A lease end date as a form or a JSON body gives it ("YYYY-MM-DD", or empty to clear it)."""
+    if raw is None or isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(_("租约到期日格式应为 YYYY-MM-DD")) from None
+
+
+def check_lease_end(start: date, day: date | None) -> None:
+    """The rule (residents.models.lease_end_error) as the error contract's 400."""
+    if (message := lease_end_error(start, day)) is not None:
+        raise BadRequest(message, code="bad_lease_end")
+
+
+@transaction.atomic
+def set_lease_end(room_id: int, tenancy_id: int, day: date | None, *, by=None, kiosk=None) -> Tenancy:
+    """Set, change or clear (None) the lease end date of a tenancy still open in this room: the one
+    way the kiosk, /my/ and the API write it; audited. Grid workers' "leases ended without
+    check-out" (TenancyQuerySet.past_lease_end) reads it. Callers check the room is in scope."""
+    room = lock_room(room_id)
+    tenancy = Tenancy.objects.occupying().filter(room_id=room.pk, pk=tenancy_id).first()
+    if tenancy is None:
+        raise NotLivingHere(_("该房间没有这条在住登记"))
+    check_lease_end(tenancy.start_date, day)
+    before = tenancy.lease_ends_on
+    if before == day:
+        return tenancy
+    tenancy.lease_ends_on = day
+    tenancy.save(update_fields=["lease_ends_on"])
+    audit.record("lease", actor=by, kiosk=kiosk, person_id=tenancy.person_id, tenancy_id=tenancy.pk,
+                 room_id=room.pk, before=before and before.isoformat(), after=day and day.isoformat())
     return tenancy
