@@ -70,6 +70,10 @@ def _room_rows(rooms):
 @never_cache
 @landlord_required
 def home(request):
+    return _home_page(request)
+
+
+def _home_page(request, status: int = 200):
     landlord = services.landlord_of(request.user)
     buildings = list(services.buildings(request.user))
     rooms = services.rooms(request.user).order_by("building__code", "floor", "number")
@@ -79,18 +83,22 @@ def home(request):
     return render(request, "landlords/home.html", {
         "landlord": landlord, "buildings": [(b, by_building[b.pk]) for b in buildings],
         "consent_events": ConsentEvent.objects.filter(landlord=landlord)[:5],
-    })
+    }, status=status)
 
 
 @require_safe
 @never_cache
 @landlord_required
 def building(request, building_id: int):
+    return _building_page(request, building_id)
+
+
+def _building_page(request, building_id: int, status: int = 200):
     b = services.building(request.user, building_id)
     rows = _room_rows(services.rooms(request.user).filter(building=b).order_by("floor", "number"))
     return render(request, "landlords/building.html", {
         "building": b, "rows": rows, "door_url": public_url(b, request), "qr_svg": _qr_svg(public_url(b, request)),
-    })
+    }, status=status)
 
 
 @never_cache
@@ -109,44 +117,46 @@ def _room_page(request, r: Room, status: int = 200):
     }, status=status)
 
 
-def _act(request, room_id: int, action, done: str):
-    """Run one operation on a room; back to the room page, with the outcome (4xx when refused)."""
+def _act(request, action, done: str, *, then, refused):
+    """Run one operation; on success `then(result)` (a redirect) with the message `done`; when the
+    service refuses (a DomainError), the page `refused(status)` again with the reason, in its 4xx.
+    NotFound stays a 404 (another landlord's ids say nothing)."""
     try:
-        action()
+        result = action()
     except NotFound:
         raise
     except DomainError as error:
         messages.error(request, str(error.message))
-        return _room_page(request, services.room(request.user, room_id), status=error.status)
+        return refused(error.status)
     messages.success(request, done)
-    return redirect("landlords:room", room_id=room_id)
+    return then(result)
+
+
+def _room_act(request, room_id: int, action, done: str):
+    """An operation on a room: back to the room page, with the outcome."""
+    return _act(request, action, done, then=lambda _result: redirect("landlords:room", room_id=room_id),
+                refused=lambda status: _room_page(request, services.room(request.user, room_id), status=status))
 
 
 @require_POST
 @landlord_required
 def room_update(request, room_id: int):
-    return _act(request, room_id, lambda: services.update_room(request.user, room_id, request.POST), _("已保存"))
+    return _room_act(request, room_id, lambda: services.update_room(request.user, room_id, request.POST), _("已保存"))
 
 
 @require_POST
 @landlord_required
 def room_status(request, room_id: int):
-    return _act(request, room_id, lambda: services.set_status(request.user, room_id, request.POST.get("status", "")),
+    return _room_act(request, room_id, lambda: services.set_status(request.user, room_id, request.POST.get("status", "")),
                 _("状态已更新"))
 
 
 @require_POST
 @landlord_required
 def room_retire(request, room_id: int):
-    try:
-        r = services.retire_room(request.user, room_id)
-    except NotFound:
-        raise
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        return _room_page(request, services.room(request.user, room_id), status=error.status)
-    messages.success(request, _("房间已停用（历史记录保留）"))
-    return redirect("landlords:building", building_id=r.building_id)
+    return _act(request, lambda: services.retire_room(request.user, room_id), _("房间已停用（历史记录保留）"),
+                then=lambda r: redirect("landlords:building", building_id=r.building_id),
+                refused=lambda status: _room_page(request, services.room(request.user, room_id), status=status))
 
 
 @require_POST
@@ -156,13 +166,13 @@ def room_checkout(request, room_id: int):
         tenancy_id = int(request.POST.get("tenancy", ""))
     except ValueError:
         tenancy_id = 0
-    return _act(request, room_id, lambda: services.check_out(request.user, room_id, tenancy_id), _("已办理退房"))
+    return _room_act(request, room_id, lambda: services.check_out(request.user, room_id, tenancy_id), _("已办理退房"))
 
 
 @require_POST
 @landlord_required
 def room_lease(request, room_id: int):
-    return _act(request, room_id, lambda: services.set_lease_end(
+    return _room_act(request, room_id, lambda: services.set_lease_end(
         request.user, room_id, request.POST.get("tenancy"), request.POST.get("lease_ends_on", "")), _("租约到期日已保存"))
 
 
@@ -178,33 +188,22 @@ def photo_add(request, room_id: int):
             raise BadRequest(_("请选择一张照片"))
         services.add_photo(request.user, room_id, upload)
 
-    return _act(request, room_id, add, _("照片已上传"))
+    return _room_act(request, room_id, add, _("照片已上传"))
 
 
 @require_POST
 @landlord_required
 def photo_delete(request, room_id: int, photo_id: int):
-    return _act(request, room_id, lambda: services.delete_photo(request.user, room_id, photo_id), _("照片已删除"))
+    return _room_act(request, room_id, lambda: services.delete_photo(request.user, room_id, photo_id), _("照片已删除"))
 
 
 @require_POST
 @landlord_required
 def room_add(request, building_id: int):
-    try:
-        r = services.add_room(request.user, building_id, request.POST)
-    except NotFound:
-        raise
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        return _building_error(request, building_id, error)
-    messages.success(request, _("房间已添加（暂为不可出租，可在房间页发布为空置）"))
-    return redirect("landlords:room", room_id=r.pk)
-
-
-def _building_error(request, building_id: int, error: DomainError):
-    response = building(request, building_id)
-    response.status_code = error.status
-    return response
+    return _act(request, lambda: services.add_room(request.user, building_id, request.POST),
+                _("房间已添加（暂为不可出租，可在房间页发布为空置）"),
+                then=lambda r: redirect("landlords:room", room_id=r.pk),
+                refused=lambda status: _building_page(request, building_id, status=status))
 
 
 @require_POST
@@ -212,17 +211,10 @@ def _building_error(request, building_id: int, error: DomainError):
 def consent(request):
     give = request.POST.get("give") == "1"
     method = request.POST.get("method", ConsentEvent.Method.ONLINE)
-    try:
-        services.set_consent(request.user, give, method=method)
-    except NotFound:
-        raise
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        response = home(request)
-        response.status_code = error.status
-        return response
-    messages.success(request, _("已同意公开电话") if give else _("已撤回公开电话的同意"))
-    return redirect("landlords:home")
+    return _act(request, lambda: services.set_consent(request.user, give, method=method),
+                _("已同意公开电话") if give else _("已撤回公开电话的同意"),
+                then=lambda _landlord: redirect("landlords:home"),
+                refused=lambda status: _home_page(request, status=status))
 
 
 @require_safe
