@@ -7,22 +7,15 @@ is issuing a new key or switching the screen off.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gis_core.keys import OneTimeKeyMixin
 from gis_core.models import Community
 
 
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class Screen(models.Model):
+class Screen(OneTimeKeyMixin, models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+", verbose_name=_("社区"))
     name = models.CharField(_("名称"), max_length=100, help_text=_("例如：服务大厅主屏"))
     key_digest = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
@@ -38,19 +31,9 @@ class Screen(models.Model):
     def __str__(self):
         return f"{self.name} ({self.community.code})"
 
-    def issue_key(self) -> str:
-        """A new key (the old one stops working); returned once, stored as a digest."""
-        key = secrets.token_urlsafe(24)
-        self.key_digest = digest(key)
-        return key
-
     @classmethod
     def find(cls, community: Community, key: str | None):
-        if not key or len(key) > 100:
-            return None
-        screen = cls.objects.filter(community=community, key_digest=digest(key), active=True).first()
-        # compare_digest: the lookup is by digest already; this keeps a timing-safe final check.
-        return screen if screen and hmac.compare_digest(screen.key_digest, digest(key)) else None
+        return cls.find_active(key, community=community)
 
 
 class RegistrationCount(models.Model):

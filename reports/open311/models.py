@@ -6,22 +6,15 @@ a leaked database does not let anyone submit in a client's name.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gis_core.keys import OneTimeKeyMixin
 from reports.models import Report, new_token
 
 
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class ApiClient(models.Model):
+class ApiClient(OneTimeKeyMixin, models.Model):
     name = models.CharField(_("名称"), max_length=100, help_text=_("例如：市民热线 App"))
     contact = models.CharField(_("联系方式"), max_length=200, blank=True)
     key_digest = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
@@ -37,18 +30,9 @@ class ApiClient(models.Model):
     def __str__(self):
         return self.name
 
-    def issue_key(self) -> str:
-        """A new key (the old one stops working); returned once, stored as a digest."""
-        key = secrets.token_urlsafe(24)
-        self.key_digest = digest(key)
-        return key
-
     @classmethod
     def find(cls, key: str | None) -> ApiClient | None:
-        if not key or len(key) > 100:
-            return None
-        client = cls.objects.filter(key_digest=digest(key), active=True).first()
-        return client if client and hmac.compare_digest(client.key_digest, digest(key)) else None
+        return cls.find_active(key)
 
 
 class ApiRequest(models.Model):
