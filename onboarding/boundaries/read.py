@@ -18,6 +18,7 @@ from onboarding import crs
 from onboarding.boundaries import fields as f
 from onboarding.boundaries.options import CODE_DIGITS, BoundaryOptions
 from onboarding.errors import Rejected
+from onboarding.footprints.geometry import polygon_parts
 from onboarding.report import ReportRow, reject
 from onboarding.source import RawFeature
 
@@ -93,17 +94,6 @@ def _multipolygon(feature: RawFeature, to_storage: CoordTransform, repair: bool,
         if shape.is_empty:
             raise Rejected(_("线没有闭合，不能作为边界"))
         notes.append(_("闭合线已转为面"))
-    if shape.is_empty:
-        raise Rejected(_("空几何"))
-    if shape.geom_type not in ("Polygon", "MultiPolygon"):
-        raise Rejected(_("不是面：%(type)s") % {"type": shape.geom_type})
-    if not shape.is_valid:
-        problem = shapely.is_valid_reason(shape)
-        if not repair:
-            raise Rejected(_("边界无效：%(problem)s（确认后可用 --repair 修复）") % {"problem": problem})
-        shape = shapely.make_valid(shape)
-        notes.append(_("已修复：%(problem)s") % {"problem": problem})
-    parts = [p for g in shapely.get_parts(shape) for p in shapely.get_parts(g) if isinstance(p, Polygon) and not p.is_empty]
-    if not parts:
-        raise Rejected(_("修复后没有面"))
+    parts, _repaired = polygon_parts(shape, repair, notes,
+                                     invalid=_("边界无效：%(problem)s（确认后可用 --repair 修复）"))
     return GEOSGeometry(memoryview(shapely.to_wkb(ShapelyMultiPolygon(parts))), srid=STORAGE_SRID)

@@ -19,26 +19,36 @@ def area_m2(polygon: Polygon) -> float:
     return abs(_GEOD.geometry_area_perimeter(polygon)[0])
 
 
-def footprint_of(shape, repair: bool, notes: list[str]) -> tuple[Polygon, bool]:
-    """Reduce a lon/lat geometry to one valid polygon; returns (polygon, repaired)."""
+def polygon_parts(shape, repair: bool, notes: list[str], *, invalid: str | None = None) -> tuple[list[Polygon], bool]:
+    """The polygons of a polygonal geometry, made valid first when `repair` (noted), else Rejected
+    (`invalid`: the message, with %(problem)s); returns (parts, repaired). Footprints and
+    boundaries (onboarding/boundaries/read.py) are checked by this one rule."""
     if shape.is_empty:
         raise Rejected(_("空几何"))
     if not isinstance(shape, (Polygon, MultiPolygon)):
         raise Rejected(_("不是面：%(kind)s") % {"kind": shape.geom_type})
-    xmin, ymin, xmax, ymax = shape.bounds
-    if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
-        raise Rejected(_("转换后坐标超出经纬度范围"))
     repaired = False
     if not shape.is_valid:
         problem = shapely.is_valid_reason(shape)
         if not repair:
-            raise Rejected(_("几何无效：%(problem)s（可用 --repair 修复）") % {"problem": problem})
+            raise Rejected((invalid or _("几何无效：%(problem)s（可用 --repair 修复）")) % {"problem": problem})
         shape = shapely.make_valid(shape)
         notes.append(_("已修复：%(problem)s") % {"problem": problem})
         repaired = True
-    parts = [p for p in shapely.get_parts(shape) if isinstance(p, Polygon) and not p.is_empty]
+    # make_valid may answer a collection holding multipolygons: every polygon of every part
+    parts = [p for g in shapely.get_parts(shape) for p in shapely.get_parts(g) if isinstance(p, Polygon) and not p.is_empty]
     if not parts:
         raise Rejected(_("修复后没有面"))
+    return parts, repaired
+
+
+def footprint_of(shape, repair: bool, notes: list[str]) -> tuple[Polygon, bool]:
+    """Reduce a lon/lat geometry to one valid polygon; returns (polygon, repaired)."""
+    if isinstance(shape, (Polygon, MultiPolygon)) and not shape.is_empty:  # (checked before repairing)
+        xmin, ymin, xmax, ymax = shape.bounds
+        if not (-180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90):
+            raise Rejected(_("转换后坐标超出经纬度范围"))
+    parts, repaired = polygon_parts(shape, repair, notes)
     areas = [area_m2(p) for p in parts]
     substantial = sorted((a, i) for i, a in enumerate(areas) if a >= MIN_AREA_M2)
     if not substantial:
