@@ -2,7 +2,7 @@
 
 Only PostgreSQL is needed. A due row is claimed with FOR UPDATE SKIP LOCKED and marked done in
 the same transaction as its effect, so a crash before commit leaves it pending and a restart
-runs it; dispatch.fire's version check makes a repeated delivery a no-op.
+runs it; the version check (reports.escalation) makes a repeated delivery a no-op.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from reports import dispatch
+from reports import escalation
 from reports.models import ReportTimer
 
 
@@ -28,10 +28,10 @@ BATCH = 50  # due rows claimed per transaction: one commit (one WAL flush) for t
 def run_due(limit: int = 100, now=None, batch: int = BATCH) -> int:
     """Run up to `limit` due timers; returns how many were claimed.
 
-    Rows are claimed in batches, earliest first; each runs in its own savepoint and the batch's
-    follow-up timers and done marks are written with one statement each, in the same transaction
+    Rows are claimed in batches, earliest first, and fired set-based (reports.escalation: a few
+    statements per batch); the done marks are written with one statement, in the same transaction
     as the effects. A failure rolls the whole batch back (it stays pending and runs again; the
-    version check keeps the fires that already ran from acting twice)."""
+    version check keeps what already ran from acting twice)."""
     done = 0
     while done < limit:
         with transaction.atomic():
@@ -40,10 +40,7 @@ def run_due(limit: int = 100, now=None, batch: int = BATCH) -> int:
                         .order_by("due")[:min(batch, limit - done)])
             if not rows:
                 return done
-            follow = []
-            for row in rows:  # fire() runs in its own savepoint
-                follow += dispatch.fire(dispatch.Timer(row.report_id, row.kind, row.version, row.due))
-            schedule(follow)
+            schedule(escalation.fire_batch(rows))
             ReportTimer.objects.filter(pk__in=[r.pk for r in rows]).update(done_at=timezone.now())
         done += len(rows)
     return done
