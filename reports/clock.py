@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from gis_core import changes
@@ -76,6 +76,7 @@ def tombstones_in_background():
         yield
     finally:
         changes.run_after_commit_with(None)
+        pool.submit(connections.close_all)  # the thread's own connection, last
         pool.shutdown(wait=True)
 
 

@@ -118,3 +118,26 @@ def test_two_clock_processes_share_the_queue_exactly_once(mesh_scene):
         actions = list(ReportEvent.objects.filter(report=r).values_list("action", flat=True))
         assert actions.count("escalated") == 2 and actions.count("overdue") == 1, actions
     assert not ReportTimer.objects.filter(done_at=None, due__lte=timezone.now()).exists()
+
+
+def test_the_clock_writes_tombstones_after_the_commit_in_its_background_thread(mesh_scene,
+                                                                               django_capture_on_commit_callbacks):
+    import threading
+
+    r = _reports(1)[0]
+    seen = []
+    changes.located_changed.connect(
+        lambda sender, change, **kw: seen.append((threading.current_thread().name, change.ids)),
+        weak=False, dispatch_uid="t-thread")
+    try:
+        with clock.tombstones_in_background():
+            with django_capture_on_commit_callbacks(execute=True):
+                clock.run_due(now=timezone.now() + timedelta(minutes=4))
+        # leaving the block waited for the thread: the batch's change was delivered there
+        assert any(name.startswith("clock-after-commit") and r.pk in ids for name, ids in seen)
+        seen.clear()
+        with django_capture_on_commit_callbacks(execute=True):  # outside the clock: inline, as before
+            Report.objects.get(pk=r.pk).save(update_fields=["description"])
+        assert seen and seen[0][0] == threading.current_thread().name
+    finally:
+        changes.located_changed.disconnect(dispatch_uid="t-thread")
