@@ -33,6 +33,7 @@ def survey_dxf(path, road_x=60):
         sf.feature("LineString", [(road_x, 90), (road_x, 180)], gk, Layer="道路"),
         sf.feature("LineString", [(20, 120), (50, 120), (50, 170), (20, 170), (20, 120)], gk, Layer="围墙"),
         sf.feature("Point", [(35, 120)], gk, Layer="院门"),
+        sf.feature("LineString", [(180, 130), (220, 130)], gk, Layer="围墙"),  # across the OSM alley (x = 200)
         sf.feature("Point", [(30, 140)], gk, Layer="文字"),
         sf.feature("LineString", [(900, 900), (950, 900)], gk, Layer="道路"),
     ])
@@ -57,8 +58,8 @@ def test_dxf_layers_land_in_the_basemap_tables_in_place(measured):
     road = _survey_roads().get()
     assert (road.kind, road.rank) == ("residential", Road.Rank.LANE)
     assert near(road.geom.coords[0], 60, 90) and near(road.geom.coords[-1], 60, 180)
-    wall = Barrier.objects.get(extract__name="survey:measured")
-    assert wall.kind == "wall" and near(wall.geom.coords[2], 50, 170)
+    walls = sorted(Barrier.objects.filter(extract__name="survey:measured"), key=lambda b: -b.geom.num_points)
+    assert [w.kind for w in walls] == ["wall", "wall"] and near(walls[0].geom.coords[2], 50, 170)
     gate = Gate.objects.get(extract__name="survey:measured")
     assert gate.kind == "gate" and near(gate.geom.coords, 35, 120)
     survey = Extract.objects.get(name="survey:measured")
@@ -77,22 +78,22 @@ def test_a_reimport_replaces_exactly_its_own_features(client, measured, tmp_path
     osm = {m.__name__: set(m.objects.filter(extract__name="village").values_list("pk", flat=True))
            for m in (Road, Barrier, Gate, Water, Waterway)}
     x, y = tile_of(*lonlat(60, 150), 16)
-    decode(client.get(f"/tiles/basemap/16/{x}/{y}.mvt"))  # cached now
+    before = client.get(f"/tiles/basemap/16/{x}/{y}.mvt").content  # cached now
     (tmp_path / "v2").mkdir()
     moved = survey_dxf(tmp_path / "v2" / "measured.dxf", road_x=80)
     call_command("import_survey", moved, "--srid", sf.GK_CM_102E, *DXF_LAYERS, stdout=open("/dev/null", "w"))
     road = _survey_roads().get()
     assert near(road.geom.coords[0], 80, 90)
-    assert Barrier.objects.filter(extract__name="survey:measured").count() == 1
+    assert Barrier.objects.filter(extract__name="survey:measured").count() == 2
     assert Extract.objects.filter(name__startswith="survey:").count() == 1
     for model in (Road, Barrier, Gate, Water, Waterway):  # the OSM extract untouched
         assert set(model.objects.filter(extract__name="village").values_list("pk", flat=True)) == osm[model.__name__]
-    tile = client.get(f"/tiles/basemap/16/{x}/{y}.mvt")
-    from tests.tiles_helpers import geometries
-
-    assert geometries(tile, "roads")  # refreshed, not the cached tile's old lane
+    assert client.get(f"/tiles/basemap/16/{x}/{y}.mvt").content != before  # refreshed: the lane moved
     call_command("import_survey", "--remove", "measured", stdout=open("/dev/null", "w"))
     assert not _survey_roads().exists() and Road.objects.filter(extract__name="village").count() == 2
+    from routes.models import Edge
+
+    assert not Edge.objects.filter(geom__dwithin=(Point(*lonlat(80, 150), srid=4326), 1 * DEG_PER_M)).exists()
 
 
 def test_a_walking_route_uses_the_imported_road(measured):
@@ -103,6 +104,16 @@ def test_a_walking_route_uses_the_imported_road(measured):
     # Along the OSM main road to the surveyed lane, then up it: ≈ 3 + 40 + 55 + 4 m.
     assert 95 < walk.length_m < 110
     assert walk.geometry.distance(Point(*lonlat(60, 130), srid=4326)) < 0.5 * DEG_PER_M
+
+
+def test_a_surveyed_wall_cuts_the_osm_alley(measured):
+    from routes.models import Edge
+
+    wall = next(b for b in Barrier.objects.filter(extract__name="survey:measured") if b.geom.num_points == 2)
+    alley = Road.objects.get(extract__name="village", kind="alley")
+    assert alley.geom.crosses(wall.geom)
+    assert Edge.objects.filter(extract__name="village", geom__dwithin=(alley.geom, 0.1 * DEG_PER_M)).exists()
+    assert not Edge.objects.filter(geom__crosses=wall.geom).exists()
 
 
 def test_unmapped_and_outside_features_are_reported(measured):
@@ -210,7 +221,7 @@ def test_admin_upload_of_a_dxf(client, community, planner_staff, tmp_path):
     assert dry.status_code == 200 and "试运行" in body and "不在任何社区内" in body and not Road.objects.exists()
     done = client.post("/admin/basemap/extract/import/", {**form, "file": SimpleUploadedFile("测绘.dxf", path.read_bytes())})
     assert done.status_code == 200 and "import-report" in done.content.decode()
-    assert Road.objects.count() == 1 and Barrier.objects.count() == 1 and Gate.objects.count() == 1
+    assert Road.objects.count() == 1 and Barrier.objects.count() == 2 and Gate.objects.count() == 1
     bad = client.post("/admin/basemap/extract/import/", {**form, "file": SimpleUploadedFile("x.dxf", b"not a dxf")})
     assert bad.status_code == 200 and "errornote" in bad.content.decode()
     no_kind = client.post("/admin/basemap/extract/import/", {"file": SimpleUploadedFile("x.geojson", b"{}")})
