@@ -129,7 +129,7 @@ def community(db):
     return make_community()  # 0–400 × 0–200 m
 
 
-def test_geojson_in_cgcs2000_with_mapped_fields(community, tmp_path):
+def test_geojson_in_cgcs2000_with_mapped_fields(client, community, tmp_path):
     path = sf.write_geojson(tmp_path / "lanes.geojson", [
         sf.feature("LineString", [(10, 10), (10, 150)], 4490, 名称="幸福巷", 等级="小巷", 宽度="3.5"),
         sf.feature("LineString", [(10, 150), (150, 150)], 4490, 名称="环村路", 等级="主干道"),
@@ -149,6 +149,9 @@ def test_geojson_in_cgcs2000_with_mapped_fields(community, tmp_path):
     assert reasons["点"][0] is Action.REJECTED and "几何类型不对" in reasons["点"][1]
     assert reasons["外面"][0] is Action.REJECTED and "不在任何社区内" in reasons["外面"][1]
     assert "未知类别" in reasons["无名"][1]
+    x, y = tile_of(*lonlat(10, 80), 16)
+    names = {p.get("name") for p in decode(client.get(f"/tiles/basemap/16/{x}/{y}.mvt"))["roads"].values()}
+    assert "幸福巷" in names  # an alley (rank 4): drawn from z15
     # No OSM extract under it: the survey's ways make a network of their own.
     from routes.models import Edge
 
@@ -231,3 +234,16 @@ def test_admin_upload_of_a_dxf(client, community, planner_staff, tmp_path):
 def test_admin_upload_needs_the_add_permission(client, db, django_user_model):
     client.force_login(django_user_model.objects.create_user("viewer", password="x", is_staff=True))
     assert client.get("/admin/basemap/extract/import/").status_code == 403
+
+
+def test_gates_with_opening_hours(community, tmp_path):
+    path = sf.write_geojson(tmp_path / "gates.geojson", [
+        sf.feature("Point", [(50, 0)], 名称="南门", 类别="院门", 开放时间="06:00-23:00"),
+        sf.feature("Point", [(50, 100)], 名称="北门", 类别="主出入口", 开放时间="全天"),
+        sf.feature("LineString", [(10, 10), (10, 50)], 名称="不是门"),
+    ], crs=4490)
+    report = import_survey(path, SurveyOptions(layer="gates", fields=("name=名称", "class=类别", "hours=开放时间")))
+    south, north = Gate.objects.get(name="南门"), Gate.objects.get(name="北门")
+    assert (str(south.opens), str(south.closes), south.main) == ("06:00:00", "23:00:00", False)
+    assert (north.opens, north.kind, north.main, north.hours) == (None, "entrance_main", True, "全天")
+    assert [row.action for row in report.rows] == [Action.CREATED, Action.CREATED, Action.REJECTED]
