@@ -13,16 +13,20 @@ If the path found is no longer than that bound it is the shortest of the whole n
 is longer, the box grows to hold the whole ellipse |a q| + |q b| ≤ length (`ellipse_box`) — any
 way no longer than the one found lies inside — and the search runs once more: exact by
 construction (checked again all the same). If nothing connects inside the box (a closed gate
-makes a long detour, or the building cannot be reached tonight), the box grows three times over,
-then the search takes the whole extract: "no open way" is only ever said of the whole network.
+makes a long detour, or the building cannot be reached tonight), "no open way" needs its own
+proof: the part of the network in the box that holds the building's edge (or the start's) has no
+edge leaving the box (pgr_connectedComponents, `_out_of_reach`) — a courtyard behind a gate closed
+for the night. Failing that, the box grows three times over, twice, then the search takes the
+whole extract: "no open way" is only ever said when nothing outside could join the two.
 
 Distances in the box are EPSG:3857 units: a ground metre is 1/cos(latitude) of them (a little
 more or less on the ellipsoid, < 0.7 %); the bounds count a unit as cos(the box's largest
 latitude) × 0.99 ground metres, which never overstates.
 
-Closed gates (`closed_gates`, the one rule): a gate with opening hours is closed outside them
-(overnight hours wrap midnight); edges through it are left out of the search. Asked for the gates
-of the box (a gate sits within centimetres of the ends of the edges it cuts; GATE_PAD_M covers them).
+Closed gates (`closed_rule`, the one rule): a gate with opening hours is closed outside them
+(overnight hours wrap midnight); edges through it are left out of the search (in its edge query).
+A route reports the gates closed in its box (a gate sits within centimetres of the ends of the
+edges it cuts; GATE_PAD_M covers them).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from datetime import datetime
 from django.utils import timezone
 from psycopg import sql
 
-MARGIN_M, MARGIN_SHARE = 300.0, 0.34  # the first box: this far around both ends' edges
+MARGIN_M, MARGIN_SHARE = 300.0, 0.6  # the first box: this far around both ends' edges
 GROW = 3  # a box where nothing connects grows this many times its size each way …
 GROW_TIMES = 2  # … this many times before the whole extract is searched
 GATE_PAD_M = 2.0  # gates this close outside the box still close the edges inside it
@@ -75,15 +79,28 @@ class Found:
     edges: list[int]
 
 
-def closed_gates(cur, at: datetime, box_3857: Box | None = None) -> list[int]:
-    t = timezone.localtime(at).time()
-    where, params = "", {"t": t}
-    if box_3857:
-        where = " AND geom_3857 && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)"
-        params.update(dict(zip(("x0", "y0", "x1", "y1"), box_3857)))
-    cur.execute("SELECT id FROM basemap_gate WHERE opens IS NOT NULL AND closes IS NOT NULL AND opens <> closes"
-                " AND NOT CASE WHEN opens < closes THEN %(t)s >= opens AND %(t)s < closes"
-                " ELSE %(t)s >= opens OR %(t)s < closes END" + where, params)
+def closed_rule(at: datetime) -> sql.Composed:
+    """The one rule, on basemap_gate's columns: a gate with opening hours is closed at `at` outside
+    them (hours over midnight wrap it)."""
+    t = sql.Literal(timezone.localtime(at).time())
+    return sql.SQL("(opens IS NOT NULL AND closes IS NOT NULL AND opens <> closes AND NOT CASE WHEN opens < closes"
+                   " THEN {t} >= opens AND {t} < closes ELSE {t} >= opens OR {t} < closes END)").format(t=t)
+
+
+def gates_where(at: datetime, extract: int | None, box: Box | None) -> sql.Composed:
+    """basemap_gate rows closed at `at` in the extract and (padded, see GATE_PAD_M) box."""
+    parts = [closed_rule(at)]
+    if extract is not None:
+        parts.append(sql.SQL("extract_id = {}").format(sql.Literal(extract)))
+    if box:
+        parts.append(sql.SQL("geom_3857 && ST_MakeEnvelope({}, {}, {}, {}, 3857)").format(
+            *map(sql.Literal, _padded(box))))
+    return sql.SQL(" AND ").join(parts)
+
+
+def closed_gates(cur, at: datetime, box_3857: Box | None = None, extract: int | None = None) -> list[int]:
+    cur.execute(sql.SQL("SELECT id FROM basemap_gate WHERE {} ORDER BY id").format(
+        gates_where(at, extract, box_3857)).as_string(cur.connection))
     return [r[0] for r in cur.fetchall()]
 
 
@@ -133,15 +150,16 @@ def _padded(box: Box) -> Box:
     return (box[0] - m, box[1] - m, box[2] + m, box[3] + m)
 
 
-def edges_sql(conn, extract: int, closed: list[int], box: Box | None) -> str:
+def edges_sql(conn, extract: int, at: datetime, box: Box | None) -> str:
     """pgRouting's edge query: the extract's edges meeting the box (GiST on geom_3857), less the
-    edges of closed gates. Values are quoted by psycopg (pgRouting takes the query as text)."""
-    parts = [sql.SQL("SELECT id, source, target, length_m AS cost, length_m AS reverse_cost FROM routes_edge"
-                     " WHERE extract_id = {}").format(sql.Literal(extract))]
+    edges of gates closed at `at` (a key lookup per gated edge). Values are quoted by psycopg
+    (pgRouting takes the query as text)."""
+    parts = [sql.SQL("SELECT e.id, e.source, e.target, e.length_m AS cost, e.length_m AS reverse_cost"
+                     " FROM routes_edge e WHERE e.extract_id = {}").format(sql.Literal(extract))]
     if box:
-        parts.append(sql.SQL("geom_3857 && ST_MakeEnvelope({}, {}, {}, {}, 3857)").format(*map(sql.Literal, box)))
-    if closed:
-        parts.append(sql.SQL("(gate_id IS NULL OR gate_id <> ALL({}::int[]))").format(sql.Literal(closed)))
+        parts.append(sql.SQL("e.geom_3857 && ST_MakeEnvelope({}, {}, {}, {}, 3857)").format(*map(sql.Literal, box)))
+    parts.append(sql.SQL("(e.gate_id IS NULL OR NOT EXISTS (SELECT FROM basemap_gate g WHERE g.id = e.gate_id AND {}))")
+                 .format(closed_rule(at)))
     return sql.SQL(" AND ").join(parts).as_string(conn)
 
 
@@ -177,10 +195,31 @@ def _best(paths, a: Snap, s: Snap) -> Found | None:
     return best
 
 
+_ENCLOSED = """
+    WITH c AS (SELECT component, node FROM pgr_connectedComponents(%(edges)s)),
+         box AS (SELECT ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857) AS g),
+         border AS (SELECT unnest(ARRAY[e.source, e.target]) AS node FROM routes_edge e, box
+                     WHERE e.extract_id = %(extract)s AND e.geom_3857 && box.g AND NOT e.geom_3857 @ box.g)
+    SELECT c.node FROM c WHERE c.node = ANY(%(nodes)s)
+       AND c.component IN (SELECT c.component FROM c JOIN border USING (node))"""
+
+
+def _out_of_reach(cur, edges: str, box: Box, a: Snap, ends: list[Snap]) -> bool:
+    """Whether these ends (none reached from a in the box) are out of its reach in the whole
+    extract: the part of the network in the box that holds a's edge's nodes, or the parts that
+    hold theirs, touch no edge leaving the box — so nothing outside joins them. (Snapped edges lie
+    inside the box; a node of theirs in no part has only closed gates' edges: alone everywhere.)"""
+    nodes = sorted({a.source, a.target} | {n for s in ends for n in (s.source, s.target)})
+    cur.execute(_ENCLOSED, {"edges": edges, "extract": a.extract, "nodes": nodes,
+                            **dict(zip(("x0", "y0", "x1", "y1"), box))})
+    touching = {r[0] for r in cur.fetchall()}
+    return not touching & {a.source, a.target} or all(not touching & {s.source, s.target} for s in ends)
+
+
 def shortest(cur, a: Snap, ends: list[Snap], at: datetime, *, with_path: bool = False,
-             bounded: bool = True) -> tuple[list[Found | None], Box | None, list[int]]:
-    """The shortest open walk from a to each end (None: none at that time in the whole extract),
-    the box the answer was proved in (None: the whole extract) and the closed gates there.
+             bounded: bool = True) -> tuple[list[Found | None], Box | None]:
+    """The shortest open walk from a to each end (None: none at that time in the whole extract)
+    and the box the answer was proved in (None: the whole extract).
     bounded=False searches the whole extract at once: the reference the bounds are tested against."""
     box: Box | None = first_box(a, ends) if bounded else None
     grown = rounds = 0
@@ -188,17 +227,18 @@ def shortest(cur, a: Snap, ends: list[Snap], at: datetime, *, with_path: bool = 
         rounds += 1
         if rounds > 2 * GROW_TIMES + 4:  # never seen: the bounds settle in one or two rounds
             box = None
-        closed = closed_gates(cur, at, _padded(box) if box else None)
-        paths = _paths(cur, edges_sql(cur.connection, a.extract, closed, box), a, ends, with_path)
+        edges = edges_sql(cur.connection, a.extract, at, box)
+        paths = _paths(cur, edges, a, ends, with_path)
         found = [_best(paths, a, s) for s in ends]
         if box is None:
-            return found, None, closed
+            return found, None
         unproved = [(f, s) for f, s in zip(found, ends) if f is not None and f.length > exit_bound(box, a, s)]
-        if any(f is None for f in found):
+        unreached = [s for f, s in zip(found, ends) if f is None]
+        if unreached and not _out_of_reach(cur, edges, box, a, unreached):
             grown += 1
             box = _grown(box) if grown <= GROW_TIMES else None
         elif unproved:
             for f, s in unproved:
                 box = ellipse_box(f.length, a, s, box)
         else:
-            return found, box, closed
+            return found, box

@@ -9,7 +9,7 @@ take part, and the answer is proved to be the shortest of the whole network, wid
 when it is not (routes/search.py).
 
 Closed gates: a gate with opening hours is closed outside them (overnight hours wrap midnight);
-edges through it are left out of the search (routes/search.py: closed_gates, the one rule).
+edges through it are left out of the search (routes/search.py: closed_rule, the one rule).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from datetime import datetime
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
+from psycopg import sql
 
 from gis_core.errors import NotFound, Unprocessable
-from routes.search import Snap, closed_gates, shortest
+from routes.search import Snap, closed_gates, gates_where, shortest
 
 __all__ = ["Route", "Snap", "closed_gates", "lengths", "route"]
 
@@ -69,8 +70,9 @@ _GEOMETRY = """
            UNION ALL SELECT k, e.geom_3857 FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS p(id, k)
                      JOIN routes_edge e ON e.id = p.id
            UNION ALL SELECT 1000000, ST_LineSubstring(b.g, least(%(fb)s, %(eb)s), greatest(%(fb)s, %(eb)s)) FROM b)
-    SELECT ST_AsEWKB(ST_Transform(ST_LineMerge(ST_Collect(g ORDER BY seq)), 4326)) FROM parts
-     WHERE ST_Length(g) > 0"""
+    SELECT ST_AsEWKB(ST_Transform(ST_LineMerge(ST_Collect(g ORDER BY seq)), 4326)),
+           (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM basemap_gate WHERE {closed})
+      FROM parts WHERE ST_Length(g) > 0"""
 
 
 def route(start_lonlat: tuple[float, float], building_id: int, *, at: datetime | None = None,
@@ -87,18 +89,19 @@ def route(start_lonlat: tuple[float, float], building_id: int, *, at: datetime |
             raise Unprocessable("the start and the building lie on different maps; no walking route joins them")
         at = at or timezone.now()
         if a.edge == b.edge:
-            total, sv, ev, ids = abs(a.f - b.f) * a.length, None, None, []
-            closed = closed_gates(cur, at, a.box)
+            total, sv, ev, ids, box = abs(a.f - b.f) * a.length, None, None, [], a.box
         else:
-            (best,), _, closed = shortest(cur, a, [b], at, with_path=True, bounded=bounded)
+            (best,), box = shortest(cur, a, [b], at, with_path=True, bounded=bounded)
             if best is None:
                 raise Unprocessable("no open walking route to this building now (a gate on the way is closed)")
             total, sv, ev, ids = best.length, best.start, best.end, best.edges
         end_a = a.f if sv is None else (0.0 if sv == a.source else 1.0)
         end_b = b.f if ev is None else (0.0 if ev == b.source else 1.0)
-        cur.execute(_GEOMETRY, {"a": a.edge, "b": b.edge, "fa": a.f, "ea": end_a if sv is not None else b.f,
-                                "fb": b.f, "eb": end_b, "ids": ids})
-        raw = cur.fetchone()[0]
+        closed = gates_where(at, a.extract, box)  # the closed gates the route went round (its box's)
+        cur.execute(sql.SQL(_GEOMETRY).format(closed=closed).as_string(cur.connection),
+                    {"a": a.edge, "b": b.edge, "fa": a.f, "ea": end_a if sv is not None else b.f,
+                     "fb": b.f, "eb": end_b, "ids": ids})
+        raw, closed = cur.fetchone()
     geometry = GEOSGeometry(memoryview(raw)) if raw else GEOSGeometry("LINESTRING EMPTY", srid=4326)
     return Route(length_m=total + a.off + b.off, geometry=geometry, closed_gates=closed)
 
@@ -119,6 +122,6 @@ def lengths(start_lonlat: tuple[float, float], building_ids: list[int], *, at: d
         found = {bid: abs(a.f - s.f) * a.length + a.off + s.off for bid, s in snaps.items() if s.edge == a.edge}
         others = [(bid, s) for bid, s in snaps.items() if s.edge != a.edge]
         if others:
-            best, _, _ = shortest(cur, a, [s for _, s in others], at or timezone.now(), bounded=bounded)
+            best, _ = shortest(cur, a, [s for _, s in others], at or timezone.now(), bounded=bounded)
             found.update({bid: f.length + a.off + s.off for (bid, s), f in zip(others, best) if f is not None})
     return found

@@ -51,7 +51,7 @@ def test_a_shorter_way_out_of_the_first_box_is_found(db, two_grids):
     with connection.cursor() as cur:
         a, ends = services._snaps(cur, start, [building.pk])
         first = search.first_box(a, [ends[building.pk]])
-        naive = search._paths(cur, search.edges_sql(cur.connection, a.extract, [], first), a,
+        naive = search._paths(cur, search.edges_sql(cur.connection, a.extract, NOON, first), a,
                               [ends[building.pk]], False)
     assert search._best(naive, a, ends[building.pk]).length > 1_200
     assert bounded.geometry.transform(3857, clone=True).extent[3] > first[3]
@@ -88,3 +88,32 @@ def test_the_exit_bound_never_overstates():
     assert bound == pytest.approx(400 * 0.99, rel=1e-6)
     grown = search.ellipse_box(1_000.0, a, b, box)
     assert search.exit_bound(grown, a, b) >= 1_000.0
+
+
+def test_no_open_way_is_proved_in_the_box_when_the_courtyard_touches_no_way_out(network):
+    from basemap.models import Gate
+    from gis_core.errors import Unprocessable
+
+    Gate.objects.filter(name="北门").update(opens="06:00", closes="23:00", hours="06:00-23:00")
+    night = datetime(2026, 5, 1, 23, 30, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    start = (network["start"].x, network["start"].y)
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(Unprocessable):
+        services.route(start, network["building"].pk, at=night)
+    # One search in the box, one look at the parts of the network there: not the whole extract.
+    assert _dijkstra_calls(ctx) == 1
+    assert sum("pgr_connectedComponents" in q["sql"] for q in ctx.captured_queries) == 1
+    with pytest.raises(Unprocessable):
+        services.route(start, network["building"].pk, at=night, bounded=False)
+    assert services.lengths(start, [network["building"].pk], at=night) == {}
+
+
+def test_hours_over_midnight_close_the_gate_by_day(network):
+    from basemap.models import Gate
+
+    Gate.objects.filter(name="南门").update(opens="22:00", closes="06:00", hours="22:00-06:00")
+    night = datetime(2026, 5, 1, 23, 30, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    start = (network["start"].x, network["start"].y)
+    by_day = services.route(start, network["building"].pk, at=NOON)
+    assert by_day.length_m > 350 and Gate.objects.get(name="南门").pk in by_day.closed_gates
+    at_night = services.route(start, network["building"].pk, at=night)
+    assert at_night.length_m < 80 and at_night.closed_gates == []
