@@ -117,3 +117,16 @@ def test_hours_over_midnight_close_the_gate_by_day(network):
     assert by_day.length_m > 350 and Gate.objects.get(name="南门").pk in by_day.closed_gates
     at_night = services.route(start, network["building"].pk, at=night)
     assert at_night.length_m < 80 and at_night.closed_gates == []
+
+
+def test_the_ends_are_snapped_by_the_index_not_a_scan_of_every_edge(network):
+    # KNN on the edge index per end ("Order By" in the index scan), never every edge sorted by
+    # distance (what the building's end did before: O(edges of the city) per route).
+    start = network["start"]
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table: plan as on a city's
+        cur.execute("EXPLAIN " + services._SNAP.format(ends=f"{services._START} UNION ALL {services._BUILDINGS}"),
+                    {"lon": start.x, "lat": start.y, "buildings": [network["building"].pk]})
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "routes_edge_g_gist" in plan and "Order By" in plan, plan
+    assert "Sort" not in plan, plan
