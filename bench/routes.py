@@ -200,7 +200,7 @@ def main() -> None:
 
     metres = [r.length_m for r in routes["now"] if r is not None]
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]},
         "measured_s": round(measured_s, 1),
         "dataset": {**counts, "edges": edges, "network_km": round(km), "extracts": extracts}, "database": ds.database,
