@@ -174,7 +174,8 @@ bench-safety: venv db
 bench-basemap: venv db
 	$(PY) bench/basemap.py $(if $(KM),--km $(KM))
 
-# Walking routes (pgRouting) on the city dataset's network; SCALE=N for a smaller set (bench/results/routes.md).
+# Walking routes (pgRouting) on the network of the city set of bench-safety (bench_safety_84, reused read only),
+# the code before the bounded search and now side by side; SCALE=N for a smaller set (bench/results/routes.md).
 .PHONY: bench-routes
 bench-routes: venv db
 	$(PY) bench/routes.py $(if $(SCALE),--scale $(SCALE))
