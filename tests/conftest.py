@@ -58,8 +58,9 @@ def _default_language():
     """Each test starts in the product's default language (Chinese): a request handled in this
     process (LocaleMiddleware) or a test that switched to English leaves its language active on the
     thread, and a later test's message would then depend on which test ran before it."""
+    from django.conf import settings
     from django.utils import translation
 
-    translation.activate("zh-hans")
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
