@@ -16,7 +16,7 @@ export GIS_RESIDENT_DATA_KEYS_FILE ?= $(CURDIR)/var/data_keys
 # Streaming replicas made by `make replicas N=…` serve the public reads of `make run` (replicas/).
 export DATABASE_REPLICA_URLS ?= $(shell PGLOCAL_DIR=$(CURDIR)/var scripts/pg.sh replica-urls 2>/dev/null)
 
-.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import deps-test
+.PHONY: help run run-proxy dev test stop deps venv keys db migrate demo static messages glyphs clean-db bench-seed bench-tiles bench-search bench-checkin bench-planner bench-3d bench-cameras bench-safety bench-import bench-reports deps-test
 
 help:
 	@echo "make run    set up everything and serve http://127.0.0.1:$(PORT) (granian, scripts/serve.sh)"
@@ -33,7 +33,9 @@ help:
 	@echo "make bench-3d     3D Tiles build, size, one-building rebuild, /3d/ first frame (bench/results/model3d.md)"
 	@echo "make bench-scale  nginx against the app server, 0/1/2 replicas, replica lag, edit → kiosk (bench/results/scale.md)"
 	@echo "make bench-cameras camera views, edit latency, city-scale views, placement (bench/results/cameras.md)"
+	@echo "make bench-police police feed page and person lookup at city scale, p95 (bench/results/police.md)"
 	@echo "make bench-safety three-colour rating of every grid at city scale, the screen's data endpoint (bench/results/safety.md)"
+	@echo "make bench-reports report submit with 3 photos, dispatch at city scale, 10,000 clock timers (bench/results/reports.md)"
 	@echo "make bench-import  30,000 rooms from a register (XLSX, GB18030 CSV) and a grid tree: rows/s, features/s (bench/results/import.md)"
 	@echo "make basemap PBF=city.osm.pbf [NAME=city]  import an OpenStreetMap extract as the offline basemap"
 	@echo "make bench-routes  walking routes on the city's alley network, p95 (bench/results/routes.md)"
@@ -81,7 +83,12 @@ db: deps keys
 migrate: venv db messages
 	$(PY) manage.py migrate --noinput -v 0
 
-demo: migrate
+# Map label glyphs (SDF PBFs from fonts-noto-cjk, tiles/glyphs.py), made once under var/glyphs: the
+# whole CJK block takes seconds here, and no map waits for a range made on its first request.
+glyphs: venv db
+	$(PY) manage.py build_glyphs --all-cjk
+
+demo: migrate glyphs
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py compute_coverage --if-empty
 	$(PY) manage.py ensure_admin
@@ -114,7 +121,10 @@ run-proxy:
 dev: demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: deps-test venv db messages
+# Two processes (pytest-xdist), each on its own test database; a file's tests stay in one process.
+# PYTEST_ARGS="-n 0" runs them in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+test: deps-test venv db messages glyphs
 	DATABASE_REPLICA_URLS= GIS_TESTING=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-seed: venv db
@@ -163,6 +173,19 @@ bench-basemap: venv db
 .PHONY: bench-routes
 bench-routes: venv db
 	$(PY) bench/routes.py $(if $(SCALE),--scale $(SCALE))
+
+# Police feed pages and person lookups at city scale (2,000,000 tenancies generated in SQL once, ≈5
+# minutes; later runs reuse them): p95 per request kind, CSV rows/s (bench/results/police.md).
+# POLICE_SCALE=0.25 for a bounded run (500,000 tenancies).
+POLICE_SCALE ?= 1.0
+.PHONY: bench-police
+bench-police: venv db static
+	$(PY) bench/police.py --scale $(POLICE_SCALE)
+
+# Reports: submit with 3 × 1 MB photos through the server, dispatch among 2,000 workers on duty at
+# 100,000 buildings, 10,000 timers run by run_report_clock (bench/results/reports.md, < 10 min).
+bench-reports: venv db messages
+	$(PY) bench/reports.py
 
 # Streaming replicas of the local cluster (pg_basebackup, hot standby, ports 5555, 5556, …);
 # `make run` then sends public reads to them. DELAY (e.g. 2s) makes a replica lag on purpose.

@@ -12,9 +12,9 @@ class StaffProfile(models.Model):
                                 verbose_name=_("用户"))
     landlord = models.OneToOneField("buildings.Landlord", on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="account", verbose_name=_("房东"),
-                                    help_text=_("房东角色：此账户代表的房东 / for the landlord role"))
+                                    help_text=_("房东角色：此账户代表的房东"))
     grids = models.ManyToManyField("gis_core.Grid", blank=True, related_name="workers", verbose_name=_("负责网格"),
-                                   help_text=_("网格员角色：负责的网格（含其网眼）/ for the grid-worker role"))
+                                   help_text=_("网格员角色：负责的网格（含其网眼）"))
 
     pin_hash = models.CharField(_("终端机 PIN（哈希）"), max_length=128, blank=True, editable=False,
                                 help_text=_("在终端机上登录用；用 manage.py set_kiosk_pin 设置"))

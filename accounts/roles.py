@@ -63,16 +63,17 @@ def grant(user, *roles: str) -> None:
     user.__dict__.pop("_gis_roles", None)
 
 
-def role_required(*roles: str):
-    """View decorator: anonymous users go to the login page, users without the role get 403."""
+def role_required(*roles: str, login_url: str | None = None):
+    """View decorator: anonymous users go to the login page (`login_url`, else settings.LOGIN_URL),
+    users without the role get 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return redirect_to_login(request.get_full_path(), login_url)
             if not has_role(request.user, *roles):
-                raise PermissionDenied(_("需要角色 / role required: %s") % ", ".join(roles))
+                raise PermissionDenied(_("需要角色：%(roles)s") % {"roles": ", ".join(roles)})
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -84,7 +85,7 @@ class HasRole(BasePermission):
     """DRF permission: `permission_classes = [HasRole.of(Role.PLANNER)]`."""
 
     roles: tuple[str, ...] = ()
-    message = _("没有权限 / you do not have the role this needs")
+    message = _("没有权限")
 
     @classmethod
     def of(cls, *roles: str):

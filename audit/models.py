@@ -20,6 +20,8 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("导出")
         ROLE = "role", _("角色变更")
         OVERRIDE = "override", _("人工调整评定")
+        LANDLORD = "landlord", _("房东自助修改")  # /my/ (landlords/): reason names the operation
+        LOOKUP = "lookup", _("按身份证号查询")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)

@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from buildings.models import Building, Landlord, Room
+from buildings.models import Building, Landlord, Room, RoomPhoto
 from onboarding.admin_exports import geo_actions, register_export
 from onboarding.admin_uploads import BuildingImportAdminMixin, RoomImportAdminMixin
 from qrcodes.admin import print_qr_sheet, reissue_qr_codes
@@ -43,3 +45,21 @@ class LandlordAdmin(admin.ModelAdmin):
     list_display = ("name", "phone", "phone_consent", "consent_at", "consent_method")
     list_filter = ("phone_consent", "consent_method")
     search_fields = ("name", "phone")
+
+
+@admin.register(RoomPhoto)
+class RoomPhotoAdmin(admin.ModelAdmin):
+    """Landlords upload photos on /my/ (landlords/); staff only look and remove what must not be shown."""
+
+    list_display = ("room", "position", "width", "height", "uploaded_at", "preview")
+    list_select_related = ("room__building",)
+    raw_id_fields = ("room",)
+    readonly_fields = ("room", "position", "width", "height", "uploaded_at", "preview")
+    fields = readonly_fields
+
+    @admin.display(description=_("预览"))
+    def preview(self, obj):
+        return format_html('<img src="{}" style="max-height:120px">', reverse("landlords:photo", args=[obj.pk]))
+
+    def has_add_permission(self, request):
+        return False

@@ -34,6 +34,7 @@ class Landlord(models.Model):
         KIOSK = "kiosk", _("终端机确认")
         IN_PERSON = "in_person", _("服务大厅当面确认")
         PHONE_CALL = "phone_call", _("电话确认（有录音）")
+        ONLINE = "online", _("房东在线确认")
 
     name = models.CharField(_("姓名"), max_length=50)
     phone = models.CharField(_("电话"), max_length=20, blank=True)
@@ -51,7 +52,7 @@ class Landlord(models.Model):
             models.CheckConstraint(
                 condition=Q(phone_consent=False) | Q(consent_at__isnull=False, phone__gt="") & ~Q(consent_method=""),
                 name="landlord_consent_recorded",
-                violation_error_message=_("公开电话须记录同意时间和方式 / publishing a phone needs when and how consent was given"),
+                violation_error_message=_("公开电话须记录同意时间和方式"),
             )
         ]
 
@@ -67,6 +68,17 @@ class Landlord(models.Model):
         self.phone_consent = True
         self.consent_method = method
         self.consent_at = when or timezone.now()
+
+    def save(self, *args, **kwargs):
+        """Every public surface shows the phone only with consent: a saved landlord reports its
+        buildings to the change pipeline (gis_core/changes.py), so the tiles that carry the phone
+        follow; the kiosk, door and 3D pages read it live."""
+        from gis_core import changes
+
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if not adding:
+            changes.attributes_changed(Building, self.buildings.values_list("pk", flat=True), fields={"landlord"})
 
 
 _EFFECTIVE_HEIGHT = Coalesce(
@@ -156,7 +168,7 @@ class Building(Tracked):
                 from django.core.exceptions import ValidationError
 
                 raise ValidationError(
-                    {"footprint": _("楼栋不在任何社区边界内 / the footprint lies outside every community boundary")}
+                    {"footprint": _("楼栋不在任何社区边界内")}
                 )
             self.community = community
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -183,6 +195,21 @@ class RoomQuerySet(models.QuerySet):
     def in_grid(self, grid: Grid):
         field = "building__mesh" if grid.level == Grid.Level.MESH else "building__grid"
         return self.filter(**{field: grid})
+
+    def let_without_tenant(self):
+        """Let, but no tenancy holds them (Tenancy.objects.occupying()): someone lives there unregistered,
+        or the room was left without updating its status — a grid worker goes and looks."""
+        from residents.models import Tenancy
+
+        return self.let().exclude(models.Exists(Tenancy.objects.occupying().filter(room=models.OuterRef("pk"))))
+
+    def over_capacity(self):
+        """More tenancies hold them than they have places (imports, or a capacity lowered later),
+        annotated with `occupants`."""
+        from gis_core.rules import holding_tenancy_q
+
+        return self.annotate(occupants=models.Count("tenancies", filter=holding_tenancy_q("tenancies__"))).filter(
+            occupants__gt=F("capacity"))
 
     def sync_status(self) -> int:
         """Recompute status from tenancies for these rooms: let ⇔ a tenancy holds the room
@@ -227,6 +254,12 @@ class Room(models.Model):
     rent_monthly = models.DecimalField(_("月租 (元)"), max_digits=8, decimal_places=0)
     capacity = models.PositiveSmallIntegerField(_("可住人数"), default=2)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.VACANT)
+    # What the landlord publishes with a vacancy (landlords/): shown on the kiosk card and the phone pages.
+    description = models.CharField(_("简介"), max_length=300, blank=True, default="", db_default="")  # (COPY loads omit it)
+    publish_until = models.DateField(_("发布截止"), null=True, blank=True,
+                                     help_text=_("到期后空置房间改为不可出租（manage.py expire_listings）"))
+    # A retired room (merged, demolished) stays with its history: unavailable, hidden from maps and lists.
+    retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     # The building's community, copied by database triggers (migration 0004) so vacant-room search
     # walks one community's rooms in rent or area order straight from an index; never set by hand.
@@ -242,10 +275,10 @@ class Room(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "floor", "number"], name="room_unique_number_per_floor",
-                violation_error_message=_("同一楼栋同一层不能有相同房号 / room number already used on this floor"),
+                violation_error_message=_("同一楼栋同一层不能有相同房号"),
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive",
-                                   violation_error_message=_("可住人数至少为 1 / capacity must be at least 1")),
+                                   violation_error_message=_("可住人数至少为 1")),
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="room_area_positive"),
             models.CheckConstraint(condition=Q(rent_monthly__gte=0), name="room_rent_not_negative"),
             models.CheckConstraint(condition=~Q(floor=0), name="room_floor_not_zero"),
@@ -292,4 +325,27 @@ class Room(models.Model):
         from django.core.exceptions import ValidationError
 
         if self.building_id and self.floor > self.building.floors:
-            raise ValidationError({"floor": _("楼层超过楼栋层数 / floor is above the building's top floor")})
+            raise ValidationError({"floor": _("楼层超过楼栋层数")})
+
+
+class RoomPhoto(models.Model):
+    """A photo of a vacant room, as published by its landlord (landlords/photos.py): re-encoded
+    JPEG, resized, without EXIF. Public like the room's rent; kept in the database with the room."""
+
+    MAX_PER_ROOM = 6
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="photos", verbose_name=_("房间"))
+    image = models.BinaryField(_("图片 (JPEG)"))
+    width = models.PositiveSmallIntegerField(_("宽"))
+    height = models.PositiveSmallIntegerField(_("高"))
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("房间照片")
+        verbose_name_plural = _("房间照片")
+        ordering = ["room", "position", "id"]
+        indexes = [models.Index(fields=["room", "position"], name="roomphoto_room_pos")]
+
+    def __str__(self):
+        return f"{self.room_id}#{self.position}"

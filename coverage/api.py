@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
@@ -28,7 +29,7 @@ from gis_core.models import Camera, Community, Grid
 
 
 class PlannerOrStaff(BasePermission):
-    message = "需要规划员角色或工作人员账号 / planner role or staff account required"
+    message = gettext_lazy("需要规划员角色或工作人员账号")
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated

@@ -42,7 +42,7 @@ class QualityLevel(models.Model):
     code = models.SlugField(_("代码"), max_length=20)
     name = models.CharField(_("名称"), max_length=40)
     name_en = models.CharField(_("英文名称"), max_length=40)
-    ppm = models.FloatField(_("像素/米"), help_text=_("目标处每米像素数下限 / minimum pixels per metre"))
+    ppm = models.FloatField(_("像素/米"), help_text=_("目标处每米像素数下限"))
 
     class Meta:
         verbose_name = _("画质等级")

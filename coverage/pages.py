@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
 from coverage.fov import default_levels
@@ -13,5 +14,5 @@ def coverage_page(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not (request.user.is_staff or has_role(request.user, Role.PLANNER, Role.ADMIN)):
-        raise PermissionDenied("需要规划员角色 / planner role required")
+        raise PermissionDenied(_("需要规划员角色"))
     return render(request, "coverage/coverage.html", {"levels": default_levels()})

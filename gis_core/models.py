@@ -17,9 +17,9 @@ from gis_core.spatial import (
 )
 
 community_code_validator = RegexValidator(
-    r"^\d{12}$", _("社区代码为 12 位数字（6 位区县 + 3 位街道 + 3 位社区）/ a community code is 12 digits")
+    r"^\d{12}$", _("社区代码为 12 位数字（6 位区县 + 3 位街道 + 3 位社区）")
 )
-grid_code_validator = RegexValidator(r"^\d{15}(\d{3})?$", _("网格代码为 15 位，网眼代码为 18 位数字 / grid codes have 15 digits, mesh codes 18"))
+grid_code_validator = RegexValidator(r"^\d{15}(\d{3})?$", _("网格代码为 15 位，网眼代码为 18 位数字"))
 
 
 class Tracked(models.Model):
@@ -130,12 +130,12 @@ class Grid(Tracked):
             models.CheckConstraint(
                 condition=Q(level="grid", parent__isnull=True) | Q(level="mesh", parent__isnull=False),
                 name="grid_tree_levels",
-                violation_error_message=_("网格没有上级；网眼必须属于一个网格 / grids have no parent, meshes need one"),
+                violation_error_message=_("网格没有上级；网眼必须属于一个网格"),
             ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
                 name="grid_valid_range",
-                violation_error_message=_("失效日期须晚于生效日期 / valid-to must be after valid-from"),
+                violation_error_message=_("失效日期须晚于生效日期"),
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="grid_not_own_parent"),
         ]
@@ -178,7 +178,7 @@ class Camera(Tracked):
         Grid, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="cameras",
         verbose_name=_("所在网格"),
     )
-    code = models.CharField(_("编码"), max_length=20, unique=True, help_text=_("GB/T 28181 设备编码 / device id"))
+    code = models.CharField(_("编码"), max_length=20, unique=True, help_text=_("GB/T 28181 设备编码"))
     name = models.CharField(_("名称"), max_length=100)
     location = models.PointField(_("位置"), srid=STORAGE_SRID)
     location_3857 = mercator("location", models.PointField(srid=WEB_MERCATOR_SRID))
@@ -201,10 +201,10 @@ class Camera(Tracked):
     range_m = models.FloatField(_("最大距离 (m)"), null=True, blank=True, validators=[MinValueValidator(1)])
     ptz_type = models.PositiveSmallIntegerField(_("类型"), choices=PTZType.choices, default=PTZType.FIXED_BULLET)
     vfov_deg = models.FloatField(_("垂直视场角 (°)"), null=True, blank=True,
-                                 help_text=_("留空则由水平视场角和画面宽高比推算 / blank: derived from HFOV and the frame"),
+                                 help_text=_("留空则由水平视场角和画面宽高比推算"),
                                  validators=[MinValueValidator(1), MaxValueValidator(180)])
     ptz_zoom_max = models.FloatField(_("最大光学变倍"), null=True, blank=True,
-                                     help_text=_("云台摄像机的光学变倍（如 20 表示 20×），用于潜在覆盖范围 / PTZ optical zoom"),
+                                     help_text=_("云台摄像机的光学变倍（如 20 表示 20×），用于潜在覆盖范围"),
                                      validators=[MinValueValidator(1), MaxValueValidator(100)])
     installed_on = models.DateField(_("安装日期"), null=True, blank=True)
     active = models.BooleanField(_("在用"), default=True)
@@ -219,7 +219,7 @@ class Camera(Tracked):
             models.CheckConstraint(
                 condition=Q(hfov_deg__isnull=False) | Q(focal_length_mm__isnull=False, sensor_width_mm__isnull=False),
                 name="camera_fov_known",
-                violation_error_message=_("须给出水平视场角，或焦距和靶面宽度 / give HFOV, or focal length and sensor width"),
+                violation_error_message=_("须给出水平视场角，或焦距和靶面宽度"),
             ),
             models.CheckConstraint(condition=Q(heading_deg__gte=0, heading_deg__lte=360), name="camera_heading_range"),
             models.CheckConstraint(condition=Q(tilt_deg__gte=0, tilt_deg__lte=90), name="camera_tilt_range"),

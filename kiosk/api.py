@@ -8,6 +8,7 @@ import json
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.views import APIView
@@ -70,8 +71,13 @@ class RoomResult(serializers.Serializer):
     rent = serializers.IntegerField()
     capacity = serializers.IntegerField()
     landlord_phone = serializers.CharField(allow_null=True, help_text="null unless the landlord consented to publish it")
+    description = serializers.CharField(allow_blank=True, help_text="the landlord's short description")
+    photos = serializers.SerializerMethodField()
     distance_m = serializers.SerializerMethodField()
     walk_m = serializers.SerializerMethodField()
+
+    def get_photos(self, row) -> list[str]:
+        return photo_urls(row["photo_ids"])
 
     def get_distance_m(self, row) -> int | None:
         return None if row["distance_m"] is None else round(row["distance_m"])
@@ -150,6 +156,15 @@ def result(row: dict) -> dict:
         "lat": row["lat"], "grid": row["grid"], "grid_name": row["grid_name"], "floor": row["floor"],
         "number": row["number"], "area_m2": row["area_m2"], "rent": row["rent"], "capacity": row["capacity"],
         "landlord_phone": row["landlord_phone"],
+        "description": row["description"], "photos": photo_urls(row["photo_ids"]),
         "distance_m": None if distance is None else round(distance),
         "walk_m": None if walk is None else round(walk / 10) * 10,
     }
+
+
+def photo_urls(ids) -> list[str]:
+    """The room's published photos (landlords' uploads, metadata stripped), as paths to fetch."""
+    if not ids:
+        return []
+    template = reverse("landlords:photo", args=[0]).replace("/0.jpg", "/{}.jpg")
+    return [template.format(i) for i in ids]

@@ -31,7 +31,7 @@ class Kiosk(Tracked):
 
     map_mode = models.CharField(
         _("地图模式"), max_length=4, choices=MapMode.choices, default=MapMode.FLAT,
-        help_text=_("低配终端用轻量地图；性能足够时可用三维模型 / lighter MapLibre extrusion for low-end PCs"),
+        help_text=_("低配终端用轻量地图；性能足够时可用三维模型"),
     )
 
     class Meta:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import roles_from
 from audit import log as audit
@@ -48,7 +49,7 @@ def _b64(value, what: str) -> bytes:
     try:
         return base64.b64decode(value or "", validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ReadingError(400, f"{what} 不是 base64 / {what} is not base64") from None
+        raise ReadingError(400, _("%(what)s 不是 base64") % {"what": what}) from None
 
 
 def _photo(value) -> tuple[bytes, str] | None:
@@ -56,11 +57,10 @@ def _photo(value) -> tuple[bytes, str] | None:
         return None
     raw = _b64(value, "photo")
     if len(raw) > MAX_PHOTO_BYTES:
-        raise ReadingError(422, f"照片超过 {MAX_PHOTO_BYTES // 1024} KB / the photo is too large", field="photo")
+        raise ReadingError(422, _("照片超过 %(kb)s KB") % {"kb": MAX_PHOTO_BYTES // 1024}, field="photo")
     kind = PHOTO_TYPES.get(raw[:2])
     if kind is None:
-        raise ReadingError(422, "照片须为解码后的 BMP/JPEG/PNG（不接收 WLT）/ send the decoded photo (BMP, JPEG or "
-                                "PNG), never WLT", field="photo")
+        raise ReadingError(422, _("照片须为解码后的 BMP/JPEG/PNG（不接收 WLT）"), field="photo")
     return raw, kind
 
 
@@ -115,12 +115,12 @@ def apply(authenticate, payload) -> tuple[int, dict]:
             with transaction.atomic(), prepared_cursor():  # one cursor for the reading's statements
                 kiosk = authenticate()
                 if payload is None:
-                    return 400, {"detail": "请求体不是 JSON / the body is not JSON"}
+                    return 400, {"detail": _("请求体不是 JSON")}
                 if not isinstance(payload, dict):
-                    return 400, {"detail": "请求体须为 JSON 对象 / the body must be a JSON object"}
+                    return 400, {"detail": _("请求体须为 JSON 对象")}
                 reading_id = str(payload.get("reading_id") or "")
                 if not _READING_ID.match(reading_id):
-                    return 400, {"detail": "reading_id 须为 8–64 个字母数字 / reading_id must be 8–64 letters or digits"}
+                    return 400, {"detail": _("reading_id 须为 8–64 个字母数字")}
                 with prepared_cursor() as cur:
                     cur.execute(_LOOKUP, {"kiosk": kiosk.pk, "reading": reading_id, "now": timezone.now()})
                     done_status, done_body, *session_row = cur.fetchone()
@@ -131,7 +131,7 @@ def apply(authenticate, payload) -> tuple[int, dict]:
             # The same reading raced us and won (the next attempt answers what it stored), or
             # another reading of the same card created the person a moment earlier (it now exists).
             continue
-    return 409, {"detail": "并发冲突，请重试 / conflicting update, please retry"}
+    return 409, {"detail": _("并发冲突，请重试")}
 
 
 def _json(value):
@@ -156,15 +156,15 @@ def _apply_new(kiosk, reading_id: str, payload: dict, session: Session | None) -
         return _refuse(kiosk, reading_id, None, exc)
     except RecordError as exc:
         return _refuse(kiosk, reading_id, None,
-                       ReadingError(422, f"读卡记录无效 / bad card record: {exc}", field="record"))
+                       ReadingError(422, _("读卡记录无效：%(error)s") % {"error": exc}, field="record"))
     try:
         photo = _photo(payload.get("photo"))
         if session is None:
-            raise ReadingError(409, "请先在终端机上登录并选择房间 / sign in at the kiosk and pick a room first")
+            raise ReadingError(409, _("请先在终端机上登录并选择房间"))
         room = services.lock_room(session.room_id)
         if session.scope is None or not session.scope.covers(
                 landlord_id=room.landlord_id, grid_id=room.grid_id, mesh_id=room.mesh_id):
-            raise ReadingError(403, "登录人无权登记该房间 / the signed-in operator may not register this room")
+            raise ReadingError(403, _("登录人无权登记该房间"))
         data = card.validate(record, timezone.localdate())
         tenancy, created = services.check_in(session.room_id, data, via=Tenancy.Via.KIOSK_CARD,
                                              by=session.operator, kiosk=kiosk, room=room)
@@ -180,7 +180,7 @@ def _apply_new(kiosk, reading_id: str, payload: dict, session: Session | None) -
     person = tenancy.person
     body = {
         "reading_id": reading_id, "outcome": "linked" if created else "already",
-        "detail": "已登记入住 / registered" if created else "此人已在该房间登记 / already registered here",
+        "detail": _("已登记入住") if created else _("此人已在该房间登记"),
         "tenancy": tenancy.pk, "room": session.room_id, "person": person.id_number_masked,
         "name": person.name_masked, "card_type": record.card_type,
     }

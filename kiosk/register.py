@@ -64,7 +64,23 @@ def page(request, code: str):
                 building__code=chosen, building__community=kiosk.community).order_by("floor", "number")
         if ks.room:
             context["occupants"] = _occupants(ks.room)
+        profile = getattr(request.user, "staff_profile", None)
+        if has_role(request.user, Role.LANDLORD) and profile is not None and profile.landlord_id:
+            context["landlord"] = profile.landlord  # consent to publish the phone, given here "at a kiosk"
     return render(request, "kiosk/register.html", context)
+
+
+@require_POST
+def consent(request, code: str):
+    """A signed-in landlord gives or withdraws consent to publish their phone at the kiosk (recorded
+    with method 'kiosk'; landlords/services.py)."""
+    from landlords.services import set_consent
+
+    kiosk = get_object_or_404(Kiosk, code=code)
+    if _kiosk_session(request, kiosk) is None or not has_role(request.user, Role.LANDLORD):
+        return JsonResponse({"detail": _("请先登录")}, status=403)
+    set_consent(request.user, request.POST.get("give") == "1", method="kiosk")
+    return _back(kiosk)
 
 
 def _back(kiosk, **query):

@@ -13,4 +13,5 @@ urlpatterns = [
     path("kiosk/<slug:code>/register/room/", register.pick_room, name="room"),
     path("kiosk/<slug:code>/register/check-out/", register.check_out, name="check-out"),
     path("kiosk/<slug:code>/register/status/", register.status, name="status"),
+    path("kiosk/<slug:code>/register/consent/", register.consent, name="consent"),
 ]

@@ -98,7 +98,8 @@ _SELECT = sql.SQL("""
     r.id, b.id AS building_id, r.floor, r.number, r.area_m2::float8 AS area_m2, r.rent_monthly::int AS rent, r.capacity,
     b.code AS building, b.address, g.code AS grid, g.name AS grid_name,
     CASE WHEN l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '' THEN l.phone END AS landlord_phone,
-    ST_X(b.anchor) AS lon, ST_Y(b.anchor) AS lat""")
+    ST_X(b.anchor) AS lon, ST_Y(b.anchor) AS lat, r.description,
+    ARRAY(SELECT p.id FROM buildings_roomphoto p WHERE p.room_id = r.id ORDER BY p.position, p.id) AS photo_ids""")
 _JOINS = sql.SQL("""
     LEFT JOIN gis_core_grid g ON g.id = b.grid_id
     LEFT JOIN buildings_landlord l ON l.id = b.landlord_id""")

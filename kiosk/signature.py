@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gis_core.db import prepared_cursor
 from kiosk.agent import signing
@@ -75,26 +76,26 @@ def verify(request) -> SignedKiosk:
     transaction fails leaves no nonce behind, so its retry is not mistaken for a replay)."""
     code, ts, nonce, sig = (request.headers.get(h, "") for h in signing.HEADERS)
     if not (code and ts and nonce and sig):
-        raise SignatureError("缺少签名头 / missing signature headers: " + ", ".join(signing.HEADERS))
+        raise SignatureError(_("缺少签名头：%(headers)s") % {"headers": ", ".join(signing.HEADERS)})
     try:
         skew = abs(time.time() - int(ts))
     except ValueError:
-        raise SignatureError("X-Timestamp 须为 Unix 秒 / X-Timestamp must be Unix seconds") from None
+        raise SignatureError(_("X-Timestamp 须为 Unix 秒")) from None
     if skew > WINDOW_SECONDS:
-        raise SignatureError(f"时间戳超出 ±{WINDOW_SECONDS} 秒窗口，请校准终端机时钟 / timestamp outside the "
-                             f"±{WINDOW_SECONDS} s window (off by {int(skew)} s): check the kiosk's clock")
+        raise SignatureError(_("时间戳超出 ±%(window)s 秒窗口（相差 %(skew)s 秒），请校准终端机时钟")
+                             % {"window": WINDOW_SECONDS, "skew": int(skew)})
     if not _NONCE.match(nonce):
-        raise SignatureError("X-Nonce 须为 16–64 个字母数字 / X-Nonce must be 16–64 letters or digits")
+        raise SignatureError(_("X-Nonce 须为 16–64 个字母数字"))
     credential = _credentials.get(code)
     for fresh in (False, True):
         if credential is None or fresh:
             credential = _load(code)
             if credential is None:
-                raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
+                raise SignatureError(_("终端机 %(code)s 没有凭据") % {"code": code})
         expected = signing.signature(credential.secret, request.method, request.path, ts, nonce, request.body)
         if not signing.matches(expected, sig):
             if fresh:
-                raise SignatureError("签名无效 / the signature does not verify")
+                raise SignatureError(_("签名无效"))
             continue  # perhaps re-issued since we opened it: read it again
         try:
             # No savepoint: a replay ends the caller's transaction anyway (SignatureError rolls it back).
@@ -103,11 +104,11 @@ def verify(request) -> SignedKiosk:
                                             "issued": credential.issued, "code": code})
                 current = cur.fetchone() is not None
         except IntegrityError:
-            raise SignatureError("该请求已处理过（重放）/ this nonce was already used: replayed request") from None
+            raise SignatureError(_("该请求已处理过（重放）")) from None
         if current:
             break
         if fresh:
-            raise SignatureError(f"终端机 {code} 没有凭据 / kiosk {code!r} is unknown or has no credential")
+            raise SignatureError(_("终端机 %(code)s 没有凭据") % {"code": code})
     if random.random() < 0.01:  # forget nonces that the timestamp window already rejects
         KioskNonce.objects.filter(seen_at__lt=timezone.now() - timedelta(seconds=2 * WINDOW_SECONDS)).delete()
     return credential.kiosk

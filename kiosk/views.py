@@ -71,8 +71,13 @@ def kiosk_page(request, code: str):
         }
     from safety.public import legend  # grids' safety colours, where the administrator published them
 
-    return render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config,
-                                                "safety_legend": legend(kiosk.community)})
+    response = render(request, "kiosk/kiosk.html", {"kiosk": kiosk, "config": config,
+                                                    "safety_legend": legend(kiosk.community)})
+    if kiosk.map_mode == Kiosk.MapMode.THREE_D:
+        from model3d.csp import allow_cesium
+
+        allow_cesium(response)  # CesiumJS needs eval while it loads (model3d/csp.py)
+    return response
 
 
 def _walk(request, room: Room):
@@ -105,11 +110,14 @@ def room_page(request, room_id: int):
     and the way there."""
     from qrcodes.minimap import building_map
 
-    room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id)
+    room = get_object_or_404(Room.objects.select_related("building__landlord", "building__grid"), pk=room_id,
+                             retired_at__isnull=True)
     landlord = room.building.landlord
     walk = _walk(request, room)
     return render(request, "kiosk/room.html", {
         "room": room, "building": room.building, "phone": landlord.public_phone if landlord else None,
+        # The landlord's photos (resized, metadata stripped on upload): only while the room is vacant.
+        "photos": list(room.photos.values("id", "width", "height")) if room.status == Room.Status.VACANT else [],
         "walk": walk, "map": building_map(room.building, route=walk.geometry if walk else None),
         "from_kiosk": request.GET.get("k", ""),
     })

@@ -7,6 +7,7 @@ from gis_core.changes import located_changed
 # Changing only these changes nothing the tiles show (vacancy is applied at run time; which grid a
 # building is in is not drawn).
 _NOT_GEOMETRY = {"status", "updated_at", "rent_monthly", "capacity", "area_m2", "qr_token", "landlord",
+                 "description", "publish_until", "retired_at",
                  "address", "room_count", "vacant_count", "community", "grid", "mesh"}
 _MODELS = {"buildings.Building", "buildings.Room"}
 

@@ -23,6 +23,7 @@ from buildings.models import Building, Room
 from gis_core.models import Community
 from model3d import ion
 from model3d.background import request_rebuild
+from model3d.csp import allow_cesium
 from model3d.models import TileContent, TilesetState
 from gis_core.errors import DomainError
 from gis_core.http_errors import json_response
@@ -57,7 +58,7 @@ def _answer(request, body: bytes, etag: str, content_type: str, *, control: str 
 
 def _not_built(community_ids) -> JsonResponse:
     request_rebuild(community_ids)  # marks dirty; builds in the background where enabled
-    return _error(_("三维模型正在生成，请稍后再试 / the 3D tiles are being built, try again shortly"), 503,
+    return _error(_("三维模型正在生成，请稍后再试"), 503,
                   Retry_After="10")
 
 
@@ -190,4 +191,4 @@ def viewer(request):
         "strings": viewer_strings(),
         "ion": ion.client_config(),  # None offline: nothing of Cesium ion is requested
     }
-    return render(request, "model3d/viewer.html", {"config": config})
+    return allow_cesium(render(request, "model3d/viewer.html", {"config": config}))

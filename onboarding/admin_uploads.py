@@ -42,10 +42,9 @@ def checked_upload(upload):
             with zipfile.ZipFile(upload) as archive:
                 suffixes = {Path(name).suffix.lower() for name in archive.namelist() if not name.endswith("/")}
         except zipfile.BadZipFile as exc:
-            raise ValidationError(_("不是有效的 zip 文件 / not a valid zip file")) from exc
+            raise ValidationError(_("不是有效的 zip 文件")) from exc
         if ".shp" not in suffixes or not suffixes <= SHAPEFILE_PARTS:
-            raise ValidationError(_("zip 中只能是一个 Shapefile（.shp/.shx/.dbf/.prj…）/ "
-                                    "the zip must hold a shapefile and nothing else"))
+            raise ValidationError(_("zip 中只能是一个 Shapefile（.shp/.shx/.dbf/.prj…）"))
         upload.seek(0)
     return upload
 

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 
 import shapely
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.gdal import GDALException, OGRGeometry, SpatialReference, SRSException
+from django.contrib.gis.gdal import CoordTransform, GDALException, OGRGeometry, SpatialReference, SRSException
+from django.utils.translation import gettext as _
 
 from gis_core.models import Community
 from gis_core.spatial import gauss_kruger_epsg
-from onboarding.errors import CRSProblem
+from onboarding.errors import CRSProblem, Rejected
 
 
 def source_srs(layer, srid: int | None) -> SpatialReference:
@@ -25,11 +26,11 @@ def source_srs(layer, srid: int | None) -> SpatialReference:
         try:
             return SpatialReference(srid)
         except (GDALException, SRSException) as exc:
-            raise CRSProblem(f"未知坐标系 / unknown coordinate reference system --srid {srid}") from exc
+            raise CRSProblem(_("未知坐标系 --srid %(srid)s") % {"srid": srid}) from exc
     if layer.srs is None:
         raise CRSProblem(
-            "数据没有声明坐标系，请用 --srid 指定 / the source declares no coordinate reference system: "
-            f"pass --srid 4490 for CGCS2000 longitude/latitude or, for projected metres, {metres_hint()}"
+            _("数据没有声明坐标系，请用 --srid 指定（CGCS2000 经纬度为 4490；米制投影坐标：%(hint)s）")
+            % {"hint": metres_hint()}
         )
     return layer.srs
 
@@ -48,14 +49,25 @@ def check_coordinates_fit(geometries: Iterable[OGRGeometry | None], srs: Spatial
     in_degree_range = -180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90
     if srs.geographic and not in_degree_range:
         raise CRSProblem(
-            f"坐标像是米制投影坐标，请用 --srid 指定 / coordinates x {xmin:.0f}…{xmax:.0f}, y {ymin:.0f}…{ymax:.0f} are "
-            f"outside the longitude/latitude range of {describe(srs)}: they look like metres; {metres_hint(xmin, xmax)}"
+            _("坐标像是米制投影坐标（x %(xmin).0f…%(xmax).0f，y %(ymin).0f…%(ymax).0f 超出 %(srs)s 的经纬度范围），"
+              "请用 --srid 指定：%(hint)s")
+            % {"xmin": xmin, "xmax": xmax, "ymin": ymin, "ymax": ymax, "srs": describe(srs), "hint": metres_hint(xmin, xmax)}
         )
     if srs.projected and in_degree_range:
         raise CRSProblem(
-            f"坐标像是经纬度 / coordinates look like degrees, but {describe(srs)} is projected (metres): "
-            "pass --srid 4490 (CGCS2000) or --srid 4326 (WGS 84)"
+            _("坐标像是经纬度，但 %(srs)s 是米制投影坐标系：请用 --srid 4490（CGCS2000）或 --srid 4326（WGS 84）")
+            % {"srs": describe(srs)}
         )
+
+
+def in_storage(geometry: OGRGeometry, to_storage: CoordTransform):
+    """A feature's geometry in storage coordinates, as a 2-D shapely geometry (Rejected if it cannot be transformed)."""
+    geometry = geometry.clone()
+    try:
+        geometry.transform(to_storage)
+    except GDALException as exc:
+        raise Rejected(_("坐标无法转换（%(error)s）") % {"error": exc}) from exc
+    return shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
 
 
 def _gk_cm_hint(epsg: int) -> str:
@@ -94,16 +106,15 @@ def outside_hint(shapes, srs: SpatialReference) -> str:
     lon, lat = (xmin + xmax) / 2, (ymin + ymax) / 2
     cxmin, cymin, cxmax, cymax = communities_extent()
     clon, clat = (cxmin + cxmax) / 2, (cymin + cymax) / 2
-    message = (f"所有要素都不在任何社区内 / every feature lies outside every community: the data lies around "
-               f"{lon:.4f}, {lat:.4f}, the communities around {clon:.4f}, {clat:.4f}; ")
+    message = (_("所有要素都不在任何社区内：数据位于 %(lon).4f, %(lat).4f 附近，社区位于 %(clon).4f, %(clat).4f 附近；")
+               % {"lon": lon, "lat": lat, "clon": clon, "clat": clat})
     margin = 0.1
     if cxmin - margin <= lat <= cxmax + margin and cymin - margin <= lon <= cymax + margin:
-        return message + ("经纬度顺序颠倒 / longitude and latitude look swapped: export the file with "
-                          "x = longitude, y = latitude")
+        return message + _("经纬度顺序颠倒：导出文件时请使 x = 经度，y = 纬度")
     if srs.projected and abs(lon - clon) > 1.5:
         try:
-            return message + "高斯-克吕格分带可能有误 / the Gauss–Krüger zone looks wrong: " + _gk_cm_hint(
-                gauss_kruger_epsg(clon))
+            return message + _("高斯-克吕格分带可能有误：%(hint)s") % {"hint": _gk_cm_hint(
+                gauss_kruger_epsg(clon))}
         except ValueError:
             pass
-    return message + "请检查坐标系 / check the coordinate reference system (--srid) and the community boundaries"
+    return message + _("请检查坐标系（--srid）和社区边界")

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from django.utils.translation import gettext as _
+
 from gis_core import csvexport
 
 
@@ -67,7 +69,7 @@ class ImportReport:
         return [row for row in self.rows if row.action is Action.REJECTED]
 
     def summary(self) -> str:
-        head = "试运行，未写入 / dry run, nothing written" if self.dry_run else "导入完成 / import finished"
+        head = _("试运行，未写入") if self.dry_run else _("导入完成")
         counts = ", ".join(f"{action.label} {n}" for action, n in self.counts().items())
         return (f"{head}: {self.path} [{self.layer}, {self.crs}] → source {self.source!r}: {counts}; "
                 f"{self.elapsed_s:.1f} s")

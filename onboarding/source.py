@@ -22,6 +22,7 @@ from pathlib import Path
 from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry
 from django.contrib.gis.gdal.feature import Feature
 from django.contrib.gis.gdal.prototypes import ds as ogr_api
+from django.utils.translation import gettext as _
 
 from onboarding.errors import SourceUnreadable, UnknownLayer
 
@@ -40,19 +41,19 @@ def open_datasource(path: str | os.PathLike) -> DataSource:
     local = Path(text).expanduser().resolve()
     if "://" in text or str(local).lower().startswith("/vsi"):
         raise SourceUnreadable(
-            f"只能导入本机文件 / only local files can be imported (URLs and GDAL /vsi… paths are refused): {text}"
+            _("只能导入本机文件（不接受网址和 GDAL /vsi… 路径）：%(path)s") % {"path": text}
         )
     if not local.exists():
-        raise SourceUnreadable(f"文件不存在 / file not found: {local}")
+        raise SourceUnreadable(_("文件不存在：%(path)s") % {"path": local})
     gdal_path = f"/vsizip/{local}" if local.suffix.lower() == ".zip" else str(local)  # a zipped shapefile
     try:
         datasource = DataSource(gdal_path, encoding=_RAW)
     except GDALException as exc:
-        raise SourceUnreadable(f"无法读取为矢量数据 / cannot read {local} as a GDAL/OGR vector source ({exc})") from exc
+        raise SourceUnreadable(_("无法读取为矢量数据：%(path)s（%(error)s）") % {"path": local, "error": exc}) from exc
     if datasource.driver.name in INDIRECT_DRIVERS:
         raise SourceUnreadable(
-            f"不接受 {datasource.driver.name} 格式 / {datasource.driver.name} files only point at data elsewhere "
-            "(possibly remote); convert the data to GeoPackage or GeoJSON first"
+            _("不接受 %(driver)s 格式（它只指向别处、可能是远程的数据），请先转换为 GeoPackage 或 GeoJSON")
+            % {"driver": datasource.driver.name}
         )
     return datasource
 
@@ -65,14 +66,14 @@ def choose_layer(datasource: DataSource, name: str | None):
     """The layer called `name`, or the only one; UnknownLayer lists the choices otherwise."""
     names = layer_names(datasource)
     if not names:
-        raise SourceUnreadable(f"文件中没有图层 / {datasource.name} has no layers")
+        raise SourceUnreadable(_("文件中没有图层：%(name)s") % {"name": datasource.name})
     if name is None:
         if len(names) == 1:
             return datasource[0]
-        raise UnknownLayer(f"文件有 {len(names)} 个图层，请用 --layer 指定 / the source has {len(names)} layers, "
-                           f"choose one with --layer: {', '.join(names)}")
+        raise UnknownLayer(_("文件有 %(n)s 个图层，请用 --layer 指定：%(names)s")
+                           % {"n": len(names), "names": ", ".join(names)})
     if name not in names:
-        raise UnknownLayer(f"没有图层 {name} / no layer named {name!r}; available layers: {', '.join(names)}")
+        raise UnknownLayer(_("没有图层 %(name)s；可用图层：%(names)s") % {"name": name, "names": ", ".join(names)})
     return datasource[names.index(name)]
 
 

@@ -52,7 +52,7 @@ class BatchEditIn(serializers.Serializer):
 
     def validate_edits(self, value):
         if not 1 <= len(value) <= 50:
-            raise serializers.ValidationError(_("须有 1 到 50 个网格 / 1 to 50 grids"))
+            raise serializers.ValidationError(_("须有 1 到 50 个网格"))
         return value
 
 
@@ -200,7 +200,7 @@ class GridCollection(PlannerView):
         try:
             community = get_object_or_404(Community, pk=int(request.query_params.get("community", "")))
         except ValueError:
-            raise ValidationError({"community": [_("须为社区 id / must be a community id")]}) from None
+            raise ValidationError({"community": [_("须为社区 id")]}) from None
         grids = list(Grid.objects.current().filter(community=community).order_by("level", "code"))
         stats = services.stats_for(grids)
         return Response({"type": "FeatureCollection", "features": [feature(g, stats.get(g.pk)) for g in grids]})
@@ -232,7 +232,7 @@ class GridCheck(PlannerView):
             proposal = checks.Proposal(community_id=community.pk, level="mesh" if parent else "grid",
                                        parent_id=parent.pk if parent else None, geometry=geom)
         else:
-            raise ValidationError({"grid": [_("须给出 grid，或新网格的 community / give grid, or community for a new one")]})
+            raise ValidationError({"grid": [_("须给出 grid，或新网格的 community")]})
         return Response(checks.check(proposal))
 
 
@@ -361,7 +361,7 @@ class BuildingsInView(PlannerView):
                 box.srid = 4326
                 qs = qs.filter(footprint_3857__intersects=box.transform(3857, clone=True))
         except (ValueError, TypeError, GEOSException):
-            raise ValidationError({"detail": _("community 须为 id，bbox 须为四个数 / community id and bbox of four numbers")}) from None
+            raise ValidationError({"detail": _("community 须为 id，bbox 须为四个数")}) from None
         rows = qs.values("pk", "code", "footprint", "grid__code", "mesh__code", "floors")[:5000]
         return Response({"type": "FeatureCollection", "features": [
             {"type": "Feature", "id": r["pk"], "geometry": json.loads(r["footprint"].geojson),
@@ -383,7 +383,7 @@ class CameraCollection(PlannerView):
         try:
             community = int(request.query_params.get("community", ""))
         except ValueError:
-            raise ValidationError({"community": [_("须为社区 id / must be a community id")]}) from None
+            raise ValidationError({"community": [_("须为社区 id")]}) from None
         cams = Camera.objects.filter(community_id=community).select_related("grid")
         return Response({"type": "FeatureCollection", "features": [camera_feature(c) for c in cams]})
 
@@ -399,7 +399,7 @@ class CameraDetail(PlannerView):
             if "location" in d:
                 loc = parse_geojson(d["location"], (Point,), field="location")
                 if not Community.objects.filter(pk=cam.community_id, boundary__covers=loc).exists():
-                    raise ValidationError({"location": [_("摄像机须在其社区内 / the camera must stay inside its community")]})
+                    raise ValidationError({"location": [_("摄像机须在其社区内")]})
                 cam.location = loc
             for f in ("heading_deg", "hfov_deg", "tilt_deg", "range_m"):
                 if f in d:

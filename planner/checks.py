@@ -98,7 +98,7 @@ def validity(geom: MultiPolygon) -> dict:
               "area_m2": round(row["area_m2"], 1) if row["area_m2"] is not None else None}
     if result["ok"] and row["area_m2"] < MIN_AREA_M2:
         result["ok"] = False
-        result["reason"] = _("面积过小 / area below %(min)s m²") % {"min": MIN_AREA_M2}
+        result["reason"] = _("面积过小（不足 %(min)s m²）") % {"min": MIN_AREA_M2}
     return result
 
 
@@ -225,7 +225,7 @@ def check(p: Proposal) -> dict:
     warnings: list[dict] = []
     report: dict = {"validity": validity(p.geometry)}
     if not report["validity"]["ok"]:
-        errors.append({"rule": "validity", "message": _("边界不是有效的面：%(reason)s / the boundary is not a valid polygon: %(reason)s")
+        errors.append({"rule": "validity", "message": _("边界不是有效的面：%(reason)s")
                        % {"reason": report["validity"]["reason"]}})
         return {"ok": False, "errors": errors, "warnings": warnings, **report}
 
@@ -238,7 +238,7 @@ def check(p: Proposal) -> dict:
         "today": _today(), "tol": TOLERANCE_M, "overlap_m2": OVERLAP_M2, "gap_m2": GAP_M2, "cut_m2": CUT_M2,
     })
     if not row["has_parent"]:
-        errors.append({"rule": "parent", "message": _("找不到上级（社区或网格）/ the parent community or grid does not exist")})
+        errors.append({"rule": "parent", "message": _("找不到上级（社区或网格）")})
         return {"ok": False, "errors": errors, "warnings": warnings, **report}
 
     outside = row["outside_m2"] or 0.0
@@ -246,33 +246,31 @@ def check(p: Proposal) -> dict:
                                "outside_shape": _geojson(row["outside_shape"]) if outside > OVERLAP_M2 else None}
     if not report["inside_parent"]["ok"]:
         errors.append({"rule": "inside_parent",
-                       "message": _("有 %(area).1f m² 超出上级边界 / %(area).1f m² lies outside the parent") % {"area": outside}})
+                       "message": _("有 %(area).1f m² 超出上级边界") % {"area": outside}})
 
     report["overlaps"] = row["overlaps"] or []
     for o in report["overlaps"]:
         errors.append({"rule": "overlap", "grid": o["code"],
-                       "message": _("与 %(code)s 重叠 %(area)s m² / overlaps %(code)s by %(area)s m²")
+                       "message": _("与 %(code)s 重叠 %(area)s m²")
                        % {"code": o["code"], "area": o["area_m2"]}})
 
     report["children_outside"] = row["children_outside"] or []
     for c in report["children_outside"]:
         errors.append({"rule": "children_inside", "grid": c["code"],
-                       "message": _("网眼 %(code)s 有 %(area)s m² 会在网格之外（请先修改网眼）/ "
-                                    "mesh %(code)s would have %(area)s m² outside the grid (edit the mesh first)")
+                       "message": _("网眼 %(code)s 有 %(area)s m² 会在网格之外（请先修改网眼）")
                        % {"code": c["code"], "area": c["outside_m2"]}})
 
     gap = row["gap_m2"] or 0.0
     report["gaps"] = {"area_m2": round(gap, 1), "before_m2": round(row["gap_before_m2"] or 0.0, 1),
                       "shape": _geojson(row["gap_shape"]) if gap > GAP_M2 else None}
     if gap > GAP_M2:
-        warnings.append({"rule": "gap", "message": _("上级内留有 %(area).1f m² 空隙（修改前 %(before).1f m²）/ "
-                                                     "%(area).1f m² of the parent is left uncovered (before: %(before).1f m²)")
+        warnings.append({"rule": "gap", "message": _("上级内留有 %(area).1f m² 空隙（修改前 %(before).1f m²）")
                          % {"area": gap, "before": row["gap_before_m2"] or 0.0}})
 
     report["cut_buildings"] = row["cut_buildings"] or []
     for b in report["cut_buildings"]:
         errors.append({"rule": "cut_building", "building": b["code"],
-                       "message": _("边界穿过楼栋 %(code)s / the boundary cuts building %(code)s") % {"code": b["code"]}})
+                       "message": _("边界穿过楼栋 %(code)s") % {"code": b["code"]}})
 
     if p.grid_id:
         from planner import stats

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.contrib.gis.geos import MultiPolygon
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gis_core.errors import DomainError
 from gis_core.models import Grid
@@ -56,17 +57,16 @@ def _lock(ids) -> dict[int, Grid]:
     grids = {g.pk: g for g in Grid.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")}
     missing = set(ids) - set(grids)
     if missing:
-        raise PlannerError(_("网格不存在 / no such grid: %s") % ", ".join(map(str, sorted(missing))))
+        raise PlannerError(_("网格不存在：%(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))})
     return grids
 
 
 def _check_version(grid: Grid, expected: int | None, mine: MultiPolygon | None) -> None:
     if expected is None:
-        raise PlannerError(_("缺少版本号 version（编辑开始时的版本）/ version (the one you started editing) is required"))
+        raise PlannerError(_("缺少版本号 version（编辑开始时的版本）"))
     if grid.version != expected:
         raise Conflict(
-            _("网格 %(code)s 已被他人修改：您编辑的是第 %(mine)s 版，当前为第 %(theirs)s 版 / "
-              "grid %(code)s was changed meanwhile: you edited version %(mine)s, it is now %(theirs)s")
+            _("网格 %(code)s 已被他人修改：您编辑的是第 %(mine)s 版，当前为第 %(theirs)s 版")
             % {"code": grid.code, "mine": expected, "theirs": grid.version},
             grid=grid.pk, code=grid.code, your_version=expected, current_version=grid.version,
             theirs=_geojson(grid.boundary), mine=_geojson(mine) if mine is not None else None,
@@ -99,7 +99,7 @@ def _record(grid: Grid, action: str, user, note: str, restored_from: int | None 
 def ensure_initial_history(grid: Grid) -> None:
     """Grids that existed before the planner: their current shape becomes the first history row."""
     if not GridVersion.objects.filter(grid=grid, version=grid.version).exists():
-        _record(grid, GridVersion.Action.CREATE, None, _("规划工具启用前的边界 / boundary before the planner"))
+        _record(grid, GridVersion.Action.CREATE, None, _("规划工具启用前的边界"))
 
 
 # --- placements: which buildings changed grid ---------------------------------------------------
@@ -216,12 +216,12 @@ def save_boundaries(edits: list[tuple[int, MultiPolygon, int | None]], *, user=N
     def edit():
         ids = [e[0] for e in edits]
         if len(set(ids)) != len(ids):
-            raise PlannerError(_("同一网格出现了两次 / the same grid appears twice"))
+            raise PlannerError(_("同一网格出现了两次"))
         grids = _lock(ids)
         for grid_id, geom, version in edits:
             _check_version(grids[grid_id], version, geom)
         if len({(g.community_id, g.level, g.parent_id) for g in grids.values()}) > 1:
-            raise PlannerError(_("一起保存的须是同一上级下的同级网格 / grids saved together must be siblings"))
+            raise PlannerError(_("一起保存的须是同一上级下的同级网格"))
         reports, ok = {}, True
         for grid_id, geom, _v in edits:
             others = [(i, g) for i, g, _ in edits if i != grid_id]
@@ -231,7 +231,7 @@ def save_boundaries(edits: list[tuple[int, MultiPolygon, int | None]], *, user=N
             reports[grids[grid_id].code] = report
             ok = ok and report["ok"]
         if not ok:
-            raise Rejected(_("边界未通过检查，未保存 / the boundary failed validation and was not saved"),
+            raise Rejected(_("边界未通过检查，未保存"),
                            report=reports if len(edits) > 1 else next(iter(reports.values())))
         area = _union([grids[grid_id].boundary.sym_difference(geom) for grid_id, geom, _v in edits])
         community = grids[ids[0]].community_id
@@ -256,8 +256,8 @@ def restore(grid_id: int, old_version: int, *, version: int | None, user=None, n
             dry_run: bool = False) -> Outcome:
     past = GridVersion.objects.filter(grid_id=grid_id, version=old_version).first()
     if past is None:
-        raise PlannerError(_("没有这个历史版本 / no such version: %s") % old_version)
-    note = note or _("恢复第 %(v)s 版 / restored version %(v)s") % {"v": old_version}
+        raise PlannerError(_("没有这个历史版本：%(version)s") % {"version": old_version})
+    note = note or _("恢复第 %(v)s 版") % {"v": old_version}
     return save_boundary(grid_id, past.boundary, version=version, user=user, note=note, dry_run=dry_run,
                          action=GridVersion.Action.RESTORE, restored_from=old_version)
 
@@ -279,16 +279,16 @@ def create(*, community_id: int, parent_id: int | None, name: str, geom: MultiPo
         parent = _lock([parent_id])[parent_id] if parent_id else None
         level = Grid.Level.MESH if parent else Grid.Level.GRID
         if parent and parent.level != Grid.Level.GRID:
-            raise PlannerError(_("网眼只能建在网格之下 / a mesh's parent must be a grid"))
+            raise PlannerError(_("网眼只能建在网格之下"))
         if parent and parent.community_id != community_id:
-            raise PlannerError(_("上级网格不在该社区 / the parent grid is in another community"))
+            raise PlannerError(_("上级网格不在该社区"))
         report = checks.check(checks.Proposal(community_id=community_id, level=level, parent_id=parent_id,
                                               geometry=geom))
         if not report["ok"]:
-            raise Rejected(_("边界未通过检查，未保存 / the boundary failed validation and was not saved"), report=report)
+            raise Rejected(_("边界未通过检查，未保存"), report=report)
         new_code = code or next_code(community_id, parent)
         if Grid.objects.filter(code=new_code).exists():
-            raise Conflict(_("编码 %(code)s 已被使用 / code %(code)s is already in use") % {"code": new_code})
+            raise Conflict(_("编码 %(code)s 已被使用") % {"code": new_code})
         before = _placements(geom, community_id)
         grid = Grid(community_id=community_id, parent=parent, level=level, code=new_code, name=name,
                     kind=kind, boundary=geom)
@@ -316,21 +316,20 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
                 [bytes(grid.boundary.ewkb), bytes(line.ewkb)])
             parts = [bytes(r[0]) for r in cur.fetchall()]
         if len(parts) != 2:
-            raise PlannerError(_("分割线须把网格恰好分成两块（现为 %(n)s 块）/ the line must cut the grid into exactly two parts "
-                                 "(it makes %(n)s)") % {"n": len(parts)})
+            raise PlannerError(_("分割线须把网格恰好分成两块（现为 %(n)s 块）") % {"n": len(parts)})
         from django.contrib.gis.geos import GEOSGeometry
 
         keep, other = (MultiPolygon(GEOSGeometry(memoryview(p)), srid=4326) for p in parts)
         # Meshes lying in the part split off go with it (by a point on their surface; one that the
         # line cuts stays and is reported as outside the kept part).
         handed = [m.pk for m in Grid.objects.filter(parent=grid) if other.covers(m.boundary.point_on_surface)]
-        report = checks.check(_proposal(grid, keep, together=[other], together_codes=[_("新网格 / new grid")],
+        report = checks.check(_proposal(grid, keep, together=[other], together_codes=[_("新网格")],
                                         children_exempt=handed))
         report_other = checks.check(checks.Proposal(community_id=grid.community_id, level=grid.level,
                                                     parent_id=grid.parent_id, geometry=other,
                                                     replaces=[grid.pk], together=[keep], together_codes=[grid.code]))
         if not (report["ok"] and report_other["ok"]):
-            raise Rejected(_("拆分未通过检查，未保存 / the split failed validation and was not saved"),
+            raise Rejected(_("拆分未通过检查，未保存"),
                            report=report, report_other=report_other)
         ensure_initial_history(grid)
         moved = _write(grid, keep, action=GridVersion.Action.SPLIT, user=user, note=note)
@@ -340,7 +339,7 @@ def split(grid_id: int, line, *, version: int | None, name: str, user=None, note
         new.save()
         if handed:
             Grid.objects.filter(pk__in=handed).update(parent=new)
-        _record(new, GridVersion.Action.CREATE, user, note or _("由 %(code)s 拆分 / split from %(code)s") % {"code": grid.code})
+        _record(new, GridVersion.Action.CREATE, user, note or _("由 %(code)s 拆分") % {"code": grid.code})
         moved += _moved(before, _placements(other, grid.community_id))
         return _finish([grid, new], moved, {"kept": report, "new": report_other})
 
@@ -354,15 +353,15 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
 
     def join():
         if grid_id == other_id:
-            raise PlannerError(_("不能与自身合并 / cannot merge a grid with itself"))
+            raise PlannerError(_("不能与自身合并"))
         locked = _lock([grid_id, other_id])
         grid, other = locked[grid_id], locked[other_id]
         _check_version(grid, version, None)
         _check_version(other, other_version, None)
         if (grid.community_id, grid.level, grid.parent_id) != (other.community_id, other.level, other.parent_id):
-            raise PlannerError(_("只能合并同一上级下的同级网格 / only siblings (same parent and level) can be merged"))
+            raise PlannerError(_("只能合并同一上级下的同级网格"))
         if not grid.boundary.intersects(other.boundary):
-            raise PlannerError(_("两个网格不相邻 / the grids do not touch"))
+            raise PlannerError(_("两个网格不相邻"))
         with connection.cursor() as cur:
             cur.execute("SELECT ST_AsEWKB(ST_Multi(ST_UnaryUnion(ST_Collect(ST_GeomFromEWKB(%s), ST_GeomFromEWKB(%s)))))",
                         [bytes(grid.boundary.ewkb), bytes(other.boundary.ewkb)])
@@ -371,14 +370,14 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
             union = GEOSGeometry(memoryview(cur.fetchone()[0]))
         report = checks.check(_proposal(grid, union, replaces=[other.pk]))
         if not report["ok"]:
-            raise Rejected(_("合并未通过检查，未保存 / the merge failed validation and was not saved"), report=report)
+            raise Rejected(_("合并未通过检查，未保存"), report=report)
         ensure_initial_history(grid)
         ensure_initial_history(other)
         Grid.objects.filter(parent=other).update(parent=grid)
         # Retire the other first so that no building is left pointing at it.
         GridVersion.objects.create(grid=other, grid_code=other.code, version=other.version + 1, name=other.name,
                                    boundary=other.boundary, action=GridVersion.Action.RETIRE,
-                                   note=note or _("并入 %(code)s / merged into %(code)s") % {"code": grid.code},
+                                   note=note or pgettext("grid absorbed", "并入 %(code)s") % {"code": grid.code},
                                    author=user if getattr(user, "is_authenticated", False) else None)
         before = _placements(other.boundary, grid.community_id)
         known = {other.pk: other.code}
@@ -386,7 +385,7 @@ def merge(grid_id: int, other_id: int, *, version: int | None, other_version: in
         other_code, other_boundary = other.code, other.boundary
         other.delete()
         _store(grid, union)
-        _record(grid, GridVersion.Action.MERGE, user, note or _("并入 %(code)s / merged %(code)s") % {"code": other_code})
+        _record(grid, GridVersion.Action.MERGE, user, note or pgettext("grid absorbing", "并入 %(code)s") % {"code": other_code})
         moved = _moved(before, _placements(other_boundary, grid.community_id), known)
         return _finish([grid], moved, report)
 

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "police",
+    "gridwork",
     "registration",
     "planner",
     "model3d",
@@ -120,18 +121,23 @@ INSTALLED_APPS = [
     "fixtures",
     "replicas",
     "reports",
+    "reports.open311",  # Open311 GeoReport v2 (label open311)
     "safety",
     "screen",
     "onboarding",
     "basemap",
     "routes",
+    "landlords",
     "axes",  # login lockout (accounts/lockout.py)
+    "csp",  # Content-Security-Policy (its checks flag settings of older versions)
 ]
 
 MIDDLEWARE = [
     "gis_core.http_errors.ErrorMiddleware",  # first: NUL refusal and the error contract
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: pages get the policy, static files (scripts a worker may run) do not.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "replicas.middleware.ReplicaReadMiddleware",
     "tiles.middleware.TilesIgnoreLanguage",
@@ -158,6 +164,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "csp.context_processors.nonce",  # CSP_NONCE, for the few inline <script>/<style> blocks
             ]
         },
     }
@@ -174,7 +181,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "accounts.backends.KioskPinBackend",
+    "landlords.backends.OneTimeCodeBackend",  # /my/ sign-in with a code printed at the service hall
 ]
+# A landlord's one-time sign-in code (landlords/codes.py) is valid this many hours after it is printed.
+LANDLORD_CODE_HOURS = env_int("GIS_LANDLORD_CODE_HOURS", 12, minimum=1)
 AXES_HANDLER = "accounts.lockout.ClaimFirstHandler"  # axes' database handler, counting first
 AXES_FAILURE_LIMIT = env_int("GIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("GIS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
@@ -235,13 +245,63 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+
+# --- HTTPS -------------------------------------------------------------------------------------
+# GIS_HTTPS=true: users reach the site over https only (TLS at our nginx or a proxy in front).
+# It turns on, unless set one by one: the redirect from http, secure-only session and CSRF
+# cookies, and HSTS for a year (subdomains included). Off by default: `make run` serves
+# http://127.0.0.1, where a secure cookie would never come back and HSTS would pin the browser.
+HTTPS = env_bool("GIS_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Browsers' preload list is for public internet names: an intranet name cannot be on it (hence
+# security.W021 silenced below); a deployment on a public name may opt in.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating proxy (docker/nginx.conf): trust its X-Forwarded-Proto, so absolute
 # URLs (TileJSON, QR codes) say https. Only when the app is reachable through that proxy alone:
 # anyone who can reach the app directly could otherwise claim https.
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Every page loads only our own files: scripts and styles from 'self' or an inline block carrying
+# the response's nonce (no inline event handlers, no style="" attributes: colours given by the
+# server are SVG fills or set from script). MapLibre starts its workers from a blob: URL and
+# draws sprites/images from blob:/data:; CesiumJS runs its workers from our static files (the two
+# pages running it also allow eval, for the Knockout inside Cesium.js: model3d/csp.py). tests/hardening/test_csp_pages.py opens every page
+# in Chromium and requires no violation.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+# Cesium ion, only for deployments with internet (model3d/ion.py): without CESIUM_ION_TOKEN no page,
+# policy or command names its address, and nothing of ion is ever requested (the browser tests
+# count zero outside requests). Set, /3d/ and the kiosks' 3D mode draw ion's terrain and imagery,
+# and `manage.py publish_3dtiles --ion` can upload the tileset. CESIUM_ION_CLIENT_TOKEN: a separate
+# read-only token for browsers (default: the same token); CESIUM_ION_API: ion's address.
+CESIUM_ION_TOKEN = env_secret("CESIUM_ION_TOKEN")
+CESIUM_ION_CLIENT_TOKEN = env_secret("CESIUM_ION_CLIENT_TOKEN")
+CESIUM_ION_API = env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/") if CESIUM_ION_TOKEN else ""
+CESIUM_ION_TERRAIN = env_bool("CESIUM_ION_TERRAIN", True)
+CESIUM_ION_IMAGERY_ASSET = env_int("CESIUM_ION_IMAGERY_ASSET", 2, minimum=1)
+# Only with a Cesium ion token: its API, assets and the imagery it serves.
+_csp_remote = [CESIUM_ION_API, "https://*.cesium.com", "https://*.virtualearth.net"] if CESIUM_ION_TOKEN else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:", *_csp_remote],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_csp_remote],
+        "worker-src": [SELF, "blob:"],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     # Browsers sign in with a session; no documented client uses HTTP Basic (the kiosk agents sign
@@ -374,18 +434,10 @@ LOGGING = {
 
 # Debian 12 ships GDAL 3.6; the network/file blocking of GDAL ≥ 3.9 is unavailable. Imports read
 # only local files chosen by staff (onboarding.source refuses /vsicurl/ and other virtual paths).
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# security.W021 (HSTS preload): see SECURE_HSTS_PRELOAD above — not applicable to intranet names.
+SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]
 
 # --- 3D model (model3d/) -----------------------------------------------------------------------
 # Rebuild changed 3D tiles in a background thread after edits commit (off in tests, which build
 # explicitly); `manage.py build_3dtiles --pending` does the same from a shell or cron.
 MODEL3D_BACKGROUND = env_bool("MODEL3D_BACKGROUND", not TESTING)
-# Cesium ion, only for deployments with internet (model3d/ion.py): unset, nothing of ion is ever
-# requested. Set, /3d/ and the kiosks' 3D mode draw ion's terrain and imagery, and
-# `manage.py publish_3dtiles --ion` can upload the tileset. CESIUM_ION_CLIENT_TOKEN: a separate
-# read-only token for browsers (default: the same token).
-CESIUM_ION_TOKEN = env_secret("CESIUM_ION_TOKEN")
-CESIUM_ION_CLIENT_TOKEN = env_secret("CESIUM_ION_CLIENT_TOKEN")
-CESIUM_ION_API = env_str("CESIUM_ION_API", "https://api.cesium.com").rstrip("/")
-CESIUM_ION_TERRAIN = env_bool("CESIUM_ION_TERRAIN", True)
-CESIUM_ION_IMAGERY_ASSET = env_int("CESIUM_ION_IMAGERY_ASSET", 2, minimum=1)

@@ -15,11 +15,14 @@ urlpatterns = [
     path("", include("kiosk.urls")),
     path("", include("kiosk.register_urls")),
     path("", include("reports.urls")),
+    path("", include("reports.open311.urls")),  # /open311/v2/… (GeoReport v2)
     path("", include("police.urls")),
+    path("", include("gridwork.urls")),
     path("", include("planner.urls")),
     path("", include("accounts.urls")),
     path("", include("coverage.urls")),
     path("", include("safety.urls")),
     path("", include("screen.urls")),
+    path("", include("landlords.urls")),
 ]
 handler500 = "gis_core.http_errors.server_error"

@@ -53,10 +53,8 @@ def select_buildings(params) -> list[Building]:
     grid_code = params.get("grid", "").strip()
     codes = [c.strip() for c in params.get("buildings", "").split(",") if c.strip()]
     if bool(grid_code) == bool(codes):
-        raise SelectionError(_("请用 grid=网格编码 或 buildings=楼栋编码,楼栋编码 选择楼栋（二选一） / "
-                               "choose buildings with grid=<code> or buildings=<code>,<code> (one of them)"), 400)
-    too_many = SelectionError(_("一次最多打印 %(n)d 个门牌，请按网眼分批 / at most %(n)d labels at once: "
-                                "print mesh by mesh") % {"n": MAX_LABELS}, 400)
+        raise SelectionError(_("请用 grid=网格编码 或 buildings=楼栋编码,楼栋编码 选择楼栋（二选一）"), 400)
+    too_many = SelectionError(_("一次最多打印 %(n)d 个门牌，请按网眼分批") % {"n": MAX_LABELS}, 400)
     qs = Building.objects.select_related("community").order_by("code")
     if codes:
         if len(set(codes)) > MAX_LABELS:
@@ -64,15 +62,15 @@ def select_buildings(params) -> list[Building]:
         buildings = list(qs.filter(code__in=codes))
         missing = sorted(set(codes) - {b.code for b in buildings})
         if missing:
-            raise SelectionError(_("没有这些楼栋：%(codes)s / no such buildings: %(codes)s")
+            raise SelectionError(_("没有这些楼栋：%(codes)s")
                                  % {"codes": ", ".join(missing)}, 404)
         return buildings
     grid = Grid.objects.filter(code=grid_code).first()
     if grid is None:
-        raise SelectionError(_("没有编码为 %(code)s 的网格 / no grid with code %(code)s") % {"code": grid_code}, 404)
+        raise SelectionError(_("没有编码为 %(code)s 的网格") % {"code": grid_code}, 404)
     buildings = list(qs.in_grid(grid)[:MAX_LABELS + 1])
     if not buildings:
-        raise SelectionError(_("网格 %(code)s 内没有楼栋 / grid %(code)s has no buildings") % {"code": grid_code}, 404)
+        raise SelectionError(_("网格 %(code)s 内没有楼栋") % {"code": grid_code}, 404)
     if len(buildings) > MAX_LABELS:
         raise too_many
     return buildings

@@ -12,6 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import conditional_page, require_safe
 
+from gis_core.csp import hash_inline_styles
 from kiosk.models import Kiosk
 from kiosk.search import RoomQuery, search
 from qrcodes import pdf, services, sheets
@@ -26,6 +27,7 @@ MAX_ROOMS = 500  # more vacant rooms than any building has
 @gzip_page
 @conditional_page
 @cache_control(no_cache=True)
+@hash_inline_styles  # no nonce: the page must be the same bytes each time (ETag; 404s alike)
 def building_page(request, token: str):
     found = services.resolve(token)
     if found.building is not None:

@@ -110,7 +110,11 @@ class Category(models.Model):
         return self.name
 
     def deadline(self, stage: str, level: str) -> timedelta | None:
-        row = self.deadlines.filter(stage=stage, level=level).first()
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("deadlines")
+        if prefetched is not None:  # prefetch_related("category__deadlines"): no query per stage
+            row = next((d for d in prefetched if d.stage == stage and d.level == level), None)
+        else:
+            row = self.deadlines.filter(stage=stage, level=level).first()
         return None if row is None else timedelta(minutes=row.minutes)
 
 

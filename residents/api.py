@@ -7,6 +7,7 @@ rooms inside their scope (residents/scoping.py); responses carry masked identity
 from __future__ import annotations
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,8 +30,8 @@ def _refusal(user, room_id: int) -> Response | None:
     if rooms_for_registration(user).filter(pk=room_id).exists():
         return None
     if not Room.objects.filter(pk=room_id).exists():
-        return Response({"detail": f"没有编号为 {room_id} 的房间 / no room {room_id}"}, status=404)
-    return Response({"detail": "该房间不在您负责的楼栋或网格内 / this room is outside your buildings or grids"},
+        return Response({"detail": _("没有编号为 %(room)s 的房间") % {"room": room_id}}, status=404)
+    return Response({"detail": _("该房间不在您负责的楼栋或网格内")},
                     status=403)
 
 
@@ -49,7 +50,7 @@ class PersonIn(serializers.Serializer):
 
     def validate(self, data):
         if int(data["id_number"][16]) % 2 != (1 if data["sex"] == "1" else 0):
-            raise serializers.ValidationError({"sex": "与身份证号第 17 位不符 / does not match the ID number's 17th digit"})
+            raise serializers.ValidationError({"sex": _("与身份证号第 17 位不符")})
         return data
 
 
@@ -122,11 +123,11 @@ class TenancyList(APIView):
             try:
                 qs = qs.filter(room_id=int(request.query_params["room"]))
             except ValueError:
-                return Response({"detail": "room 须为整数 / room must be an integer"}, status=400)
+                return Response({"detail": _("room 须为整数")}, status=400)
         try:
             limit = max(0, min(int(request.query_params.get("limit", 100)), 500))  # (a negative slice raises)
         except ValueError:
-            return Response({"detail": "limit 须为整数 / limit must be an integer"}, status=400)
+            return Response({"detail": _("limit 须为整数")}, status=400)
         rows = [{**_tenancy_out(t), "building": t.room.building.code, "registered_via": t.registered_via}
                 for t in qs.order_by("-registered_at", "-pk")[:limit]]
         return Response({"count": len(rows), "results": rows})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHARS = "10X98765432"
 
@@ -21,12 +23,12 @@ def validate_id_number(value: str) -> str:
     """The normalised number (upper-case X), or IdNumberError saying what is wrong."""
     v = value.strip().upper()
     if len(v) != 18 or not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
-        raise IdNumberError("身份证号须为 17 位数字加 1 位校验码 / an ID number is 17 digits and a check character")
+        raise IdNumberError(_("身份证号须为 17 位数字加 1 位校验码"))
     try:
         date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        raise IdNumberError(f"出生日期 {v[6:14]} 无效 / birth date {v[6:14]} is not a date") from None
+        raise IdNumberError(_("出生日期 %(date)s 无效") % {"date": v[6:14]}) from None
     expected = check_character(v[:17])
     if v[17] != expected:
-        raise IdNumberError(f"校验码应为 {expected} / the check character should be {expected}")
+        raise IdNumberError(_("校验码应为 %(expected)s") % {"expected": expected})
     return v

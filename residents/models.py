@@ -115,7 +115,9 @@ class TenancyQuerySet(models.QuerySet):
         return self.filter(end_date__gte=since)
 
     def in_grid(self, grid):
-        return self.filter(room__building__grid=grid)
+        """In a grid, or in a mesh when given one (as Building.objects.in_grid)."""
+        level = "mesh" if grid.level == "mesh" else "grid"
+        return self.filter(**{f"room__building__{level}": grid})
 
     def registered_late(self, days=3):
         return self.filter(registered_at__date__gt=F("start_date") + timedelta(days=days))
@@ -126,6 +128,11 @@ class TenancyQuerySet(models.QuerySet):
 
     def past_six_months(self, today=None):
         return self.open().filter(start_date__lte=six_months_before(today or timezone.localdate()))
+
+    def past_lease_end(self, today=None):
+        """Still holding the room after the lease's end date: the tenant may have left without
+        checking out (grid workers visit them)."""
+        return self.open().filter(lease_ends_on__lt=today or timezone.localdate())
 
 
 def six_months_before(day: date) -> date:
@@ -160,7 +167,10 @@ class Tenancy(models.Model):
     kiosk = models.ForeignKey("kiosk.Kiosk", on_delete=models.PROTECT, null=True, blank=True, related_name="tenancies")
     lease_registered_on = models.DateField(
         _("租赁合同备案日期"), null=True, blank=True,
-        help_text=_("向住房城乡建设部门备案的日期（须在 30 天内）/ lease registered with the housing authority"))
+        help_text=_("向住房城乡建设部门备案的日期（须在 30 天内）"))
+    lease_ends_on = models.DateField(
+        _("租约到期日"), null=True, blank=True,
+        help_text=_("租赁合同约定的到期日；过期仍未退租的由网格员上门核实"))
 
     objects = TenancyQuerySet.as_manager()
 
@@ -171,14 +181,22 @@ class Tenancy(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
                 name="tenancy_dates_ordered",
-                violation_error_message=_("退租日期须晚于入住日期 / a tenancy must end after it starts"),
+                violation_error_message=_("退租日期须晚于入住日期"),
             ),
             models.UniqueConstraint(
                 fields=["person"], condition=holding_tenancy_q(), name="tenancy_one_open_per_person",
-                violation_error_message=_("此人已有未结束的租住登记 / this person already has an open tenancy"),
+                violation_error_message=_("此人已有未结束的租住登记"),
             ),
         ]
-        indexes = [models.Index(fields=["room"], condition=holding_tenancy_q(), name="tenancy_open_by_room")]
+        indexes = [
+            models.Index(fields=["room"], condition=holding_tenancy_q(), name="tenancy_open_by_room"),
+            # The police feed pages by keyset (police/feed.py): registrations in (registered_at, id)
+            # order, check-outs in (end_date, id) order, either direction …
+            models.Index(fields=["registered_at", "id"], name="tenancy_registered_keyset"),
+            models.Index(fields=["end_date", "id"], condition=Q(end_date__isnull=False), name="tenancy_ended_keyset"),
+            # … and open tenancies by move-in day (six months' residence, leases unregistered).
+            models.Index(fields=["start_date", "id"], condition=holding_tenancy_q(), name="tenancy_open_start_keyset"),
+        ]
 
     def __str__(self):
         return f"{self.person} @ {self.room_id}"

@@ -3,7 +3,8 @@
 * police — every building, read only (unmasking is a separate, audited act);
 * administrator — every building, read and write;
 * landlord — the buildings of the landlord their staff profile represents;
-* grid worker — the buildings in the grids (and their meshes) of their staff profile;
+* grid worker — the buildings in the grids (and their meshes) of their staff profile (the /grid/
+  pages: `grid_scope`);
 * planner and the public — no tenant data at all.
 
 `building_scope(user)` is a Q over Building (None = nothing); callers prefix it to their model.
@@ -77,6 +78,16 @@ def user_scope(user, *, read: bool) -> Scope | None:
                      read=read)
 
 
+def grid_scope(user) -> Scope | None:
+    """What the grid workers' pages (/grid/) reach: the same rules with only the grid-worker and
+    administrator roles counted — a grid worker's grids and meshes, an administrator every
+    building; None for everyone else (a landlord's own buildings are /my/, not /grid/)."""
+    roles = roles_of(user) & {Role.GRID_WORKER, Role.ADMIN}
+    profile = getattr(user, "staff_profile", None) if Role.GRID_WORKER in roles else None
+    grid_ids = list(profile.grids.values_list("pk", flat=True)) if profile is not None else []
+    return scope_for(roles, landlord_id=None, grid_ids=grid_ids, read=False)
+
+
 def building_scope(user, *, read: bool) -> ScopedQ | None:
     scope = user_scope(user, read=read)
     return None if scope is None else scope.q()
@@ -87,7 +98,18 @@ def rooms_for_registration(user):
     from buildings.models import Room
 
     q = building_scope(user, read=False)
-    return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"))
+    return Room.objects.none() if q is None else Room.objects.filter(q.prefix("building"), retired_at__isnull=True)
+
+
+def own_buildings(user):
+    """The buildings a landlord account lets — the landlord scope alone, whatever other roles the
+    account holds (the /my/ pages: an administrator who is also a landlord sees their own)."""
+    from buildings.models import Building
+
+    roles = roles_of(user) & {Role.LANDLORD}
+    profile = getattr(user, "staff_profile", None) if roles else None
+    scope = scope_for(roles, landlord_id=profile.landlord_id if profile is not None else None, grid_ids=(), read=False)
+    return Building.objects.none() if scope is None else Building.objects.filter(scope.q())
 
 
 def area_scope(user) -> Q | None:

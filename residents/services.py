@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit import log as audit
 from buildings.models import Room
@@ -135,7 +136,7 @@ def lock_room(room_id: int) -> LockedRoom:
         cur.execute(_LOCK_ROOM, [room_id])
         row = cur.fetchone()
     if row is None:
-        raise NoSuchRoom(f"没有编号为 {room_id} 的房间 / no room {room_id}")
+        raise NoSuchRoom(_("没有编号为 %(room)s 的房间") % {"room": room_id})
     return LockedRoom(room_id, *row)
 
 
@@ -150,7 +151,7 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
             return check_in(room_id, data, via=via, by=by, kiosk=kiosk, start=start, room=room)
     room = room or lock_room(room_id)
     if room.status == Room.Status.UNAVAILABLE:
-        raise RoomUnavailable(f"房间 {room_id} 不可出租 / room {room_id} is not available for letting")
+        raise RoomUnavailable(_("房间 %(room)s 不可出租") % {"room": room_id})
     id_number = data.id_number.strip().upper()
     with prepared_cursor() as cur:
         cur.execute(_STATE, {"room": room_id, "indexes": crypto.blind_indexes("id_number", id_number)})
@@ -158,10 +159,10 @@ def check_in(room_id: int, data: PersonData, *, via: str, by=None, kiosk=None, s
     if open_one[0] is not None:
         if open_one[1] != room_id:
             raise AlreadyLivesElsewhere(
-                "此人已在其他房间登记，请先办理退租 / this person is registered in another room: check out first")
+                _("此人已在其他房间登记，请先办理退租"))
         return _tenancy(open_one, person_id, name_masked, id_masked), False
     if occupants >= room.capacity:
-        raise RoomFull(f"房间已满（{occupants}/{room.capacity} 人）/ the room is full ({occupants}/{room.capacity})")
+        raise RoomFull(_("房间已满（%(occupants)s/%(capacity)s 人）") % {"occupants": occupants, "capacity": room.capacity})
     now, start = timezone.now(), start or timezone.localdate()
     actor = audit.actor_fields(by)
     values = {"person": person_id, "room": room_id, "start": start, "via": via, "now": now, "by": actor["actor_id"],
@@ -191,9 +192,9 @@ def _tenancy(row, person_id, name_masked, id_masked) -> Tenancy:
 
 @transaction.atomic
 def check_out(room_id: int, id_number: str | None = None, *, end: date | None = None, tenancy_id: int | None = None,
-              by=None, kiosk=None) -> Tenancy:
+              by=None, kiosk=None, reason: str = "") -> Tenancy:
     """End this person's (or this tenancy's) stay in this room; the room turns vacant when nobody
-    is left."""
+    is left. `reason` goes to the audit entry (a grid worker checking out a tenant who left)."""
     room = lock_room(room_id)
     open_here = Tenancy.objects.occupying().filter(room_id=room.pk)
     if tenancy_id is not None:
@@ -202,13 +203,13 @@ def check_out(room_id: int, id_number: str | None = None, *, end: date | None = 
         person = Person.find_by_id_number(id_number or "")
         tenancy = None if person is None else open_here.filter(person=person).first()
     if tenancy is None:
-        raise NotLivingHere("此人未在该房间登记 / this person has no open tenancy in this room")
+        raise NotLivingHere(_("此人未在该房间登记"))
     # A tenancy ends after it starts (a database rule): leaving on the day of moving in counts as
     # one night.
     tenancy.end_date = max(end or timezone.localdate(), tenancy.start_date + timedelta(days=1))
     tenancy.save(update_fields=["end_date"])
     audit.record("check_out", actor=by, kiosk=kiosk, person_id=tenancy.person_id, tenancy_id=tenancy.pk,
-                 room_id=room.pk, end_date=tenancy.end_date.isoformat())
+                 room_id=room.pk, reason=reason, end_date=tenancy.end_date.isoformat())
     if not open_here.exists() and room.status == Room.Status.LET:
         Room.objects.filter(pk=room.pk).update(status=Room.Status.VACANT)
         attributes_changed(Room, [room.pk], fields={"status"})

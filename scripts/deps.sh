@@ -2,7 +2,7 @@
 # Install the system packages the product needs, only those missing (Debian 12).
 # Needs root (or sudo) the first time; a machine that already has them needs neither.
 set -euo pipefail
-# fonts-noto-cjk: the door-plate PDFs embed Noto Sans CJK SC (and maps draw Chinese labels with it).
+# fonts-noto-cjk: the door-plate PDFs embed Noto Sans CJK SC (and maps draw Chinese labels from glyph PBFs cut from it: tiles/glyphs.py, `make glyphs`).
 # osm2pgsql: `manage.py import_basemap` (basemap/importer.py); postgresql-15-pgrouting: walking routes (routes/).
 pkgs=(python3-venv postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgsql gdal-bin libgdal-dev
       libgeos-dev libproj-dev proj-bin gettext fonts-noto-cjk nginx-light)

@@ -22,8 +22,8 @@ user_line=""
 if [ "$(id -u)" = 0 ]; then  # nginx's workers drop root; they must own the cache
   chown -R www-data "$dir/cache" "$dir/temp"; chmod o+x "$dir" "$(dirname "$dir")"; user_line="user www-data;"
 fi
-UVGIS_LISTEN="127.0.0.1:$listen" UVGIS_UPSTREAM="$upstream" UVGIS_CACHE_DIR="$dir/cache" \
-  envsubst '${UVGIS_LISTEN} ${UVGIS_UPSTREAM} ${UVGIS_CACHE_DIR}' < "$here/docker/nginx/default.conf.template" > "$dir/site.conf"
+UVGIS_LISTEN="127.0.0.1:$listen" UVGIS_UPSTREAM="$upstream" UVGIS_CACHE_DIR="$dir/cache" UVGIS_TLS="" \
+  envsubst '${UVGIS_LISTEN} ${UVGIS_UPSTREAM} ${UVGIS_CACHE_DIR} ${UVGIS_TLS}' < "$here/docker/nginx/default.conf.template" > "$dir/site.conf"
 cat > "$dir/nginx.conf" <<CONF
 $user_line
 worker_processes auto;

@@ -2,13 +2,17 @@
 
 Every page test gets a `page` that records each request; at the end of the test it asserts that
 no request went to another host — deployments have no internet, so anything fetched from
-elsewhere would be a broken page there. Screenshots go to test-artifacts/.
+elsewhere would be a broken page there — and that the page broke no rule of its
+Content-Security-Policy (a refused script, style or worker is a broken page too). Screenshots go
+to test-artifacts/.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,14 +40,60 @@ def browser():
         b.close()
 
 
+# Each securitypolicyviolation event, logged where the console listener below sees it (Chromium
+# also logs its own "Refused to …" message for most, not all, violations).
+_REPORT_CSP = """document.addEventListener("securitypolicyviolation", e => console.error(
+  `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
+
+
+def _wait_for_function(page, expression, arg=None, timeout=30_000, polling=None):
+    """page.wait_for_function, polling with evaluate(): Playwright compiles a wait_for_function
+    predicate with eval() inside the page, which the pages' Content-Security-Policy refuses."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    interval = polling / 1000 if isinstance(polling, (int, float)) else 0.05
+    while True:
+        try:
+            value = page.evaluate(expression, arg) if arg is not None else page.evaluate(expression)
+        except Error as exc:  # navigating: the next page is asked again
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            value = None
+        if value:
+            return _Value(value)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wait_for_function: {expression!r} not true after {timeout} ms")
+        page.wait_for_timeout(interval * 1000)
+
+
+class _Value:
+    def __init__(self, value):
+        self._value = value
+
+    def json_value(self):
+        return self._value
+
+
 class RecordingPage:
-    """A Playwright page plus the list of every URL it requested."""
+    """A Playwright page plus the list of every URL it requested and every CSP violation."""
 
     def __init__(self, page, base_url: str):
         self.page = page
+        page.wait_for_function = functools.partial(_wait_for_function, page)
         self.base_url = base_url
         self.requests: list[str] = []
+        self.csp_violations: list[str] = []
+        self.console: list[str] = []  # every console message, for failure reports
         page.on("request", lambda r: self.requests.append(r.url))
+        page.add_init_script(_REPORT_CSP)
+        page.on("console", self._console)
+
+    def _console(self, message):
+        text = message.text
+        self.console.append(f"{message.type}: {text}")
+        if message.type == "error" and ("Content Security Policy" in text or text.startswith("CSP violation")):
+            self.csp_violations.append(f"{self.page.url}: {text}")
 
     def foreign_requests(self) -> list[str]:
         ours = urlsplit(self.base_url).netloc
@@ -73,6 +123,7 @@ def open_page(browser, live_server):
     for context, recorder in opened:
         context.close()
         assert recorder.foreign_requests() == [], "requests left for another host"
+        assert recorder.csp_violations == [], f"the page broke its Content-Security-Policy: {recorder.csp_violations}"
 
 
 @pytest.fixture

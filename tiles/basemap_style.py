@@ -3,8 +3,8 @@ drawn under the product's layers from the `basemap` source (/tiles/basemap.json)
 
 Widths are in ground metres where they are known (an alley's width_m; otherwise by rank), turned
 into pixels per zoom: a 3 m alley and a 16 m main road keep their proportions as one zooms in.
-Labels use the same fonts as the rest of the style (tiles/style.py: no glyph server, MapLibre
-draws CJK from the fonts installed on the device).
+Labels use the same fonts as the rest of the style (tiles/style.py: our own glyph PBFs,
+tiles/glyphs.py).
 """
 
 from __future__ import annotations

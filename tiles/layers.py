@@ -143,11 +143,17 @@ LAYERS: dict[str, Layer] = {
                 "floors": ("t.floors", "Number"),
                 "height": ("t.effective_height_m", "Number"),
                 "room_count": ("t.room_count", "Number"), "vacant_count": ("t.vacant_count", "Number"),
+                # Whether the landlord consents to publish their phone (the number itself never goes
+                # into tiles, which anyone can harvest in bulk: pages ask the API on a tap). A consent
+                # change reports the landlord's buildings (Landlord.save), which tombstones these tiles.
+                "phone_public": ("coalesce(l.phone_consent AND l.consent_at IS NOT NULL AND l.phone <> '', false)",
+                                 "Boolean"),
             },
+            join="LEFT JOIN buildings_landlord l ON l.id = t.landlord_id",
             minzoom=14, caps=((14, 6000), (15, None)), order_by="t.room_count DESC",
             # The address is read from tiles by nobody (pages ask the API); at z14–15 a city tile
             # holds thousands of buildings, and unique addresses were half its bytes.
-            field_minzoom={"address": 16},
+            field_minzoom={"address": 16, "phone_public": 16},
             description="楼栋（层数、高度、房间数、空置数；地址自 16 级起）/ buildings (address from z16)", models=("buildings.Building", "buildings.Room"),
         ),
         Layer(
@@ -163,6 +169,7 @@ LAYERS: dict[str, Layer] = {
                 "area": ("t.area_m2::float8", "Number"),
             },
             join="JOIN buildings_building b ON b.id = t.building_id",
+            where="t.retired_at IS NULL",  # retired rooms keep their history, off the map
             minzoom=17, caps=((17, 8000), (18, None)),
             description="房间（逐层：base_height/height、状态、租金、面积）/ rooms per floor",
             models=("buildings.Room", "buildings.Building"),

@@ -13,7 +13,8 @@ class TilesIgnoreLanguage:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path_info.startswith("/tiles/") and response.has_header("Vary"):
+        # Errors keep it: their message is in the request's language.
+        if request.path_info.startswith("/tiles/") and response.status_code < 400 and response.has_header("Vary"):
             kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() != "accept-language"]
             if kept:
                 response["Vary"] = ", ".join(kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import gettext as _
 
 from gis_core.db import prepared_cursor
 from replicas.routing import replayed_at
@@ -16,10 +17,11 @@ from tiles.sql import tile_params, tile_query
 
 def check_address(z: int, x: int, y: int) -> None:
     if not MIN_ZOOM <= z <= MAX_ZOOM:
-        raise ZoomNotServed(f"zoom {z} is not served: zooms {MIN_ZOOM}–{MAX_ZOOM} (clients over-zoom beyond {MAX_ZOOM})")
+        raise ZoomNotServed(_("不提供第 %(z)s 级瓦片：只提供 %(min)s–%(max)s 级（更大级别由客户端放大）")
+                            % {"z": z, "min": MIN_ZOOM, "max": MAX_ZOOM})
     n = 2**z
     if not (0 <= x < n and 0 <= y < n):
-        raise BadTileAddress(f"at zoom {z}, x and y must be between 0 and {n - 1}; got x={x}, y={y}")
+        raise BadTileAddress(_("第 %(z)s 级的 x、y 须在 0 到 %(max)s 之间；收到 x=%(x)s, y=%(y)s") % {"z": z, "max": n - 1, "x": x, "y": y})
 
 
 def render(layers: tuple[Layer, ...], z: int, x: int, y: int, alias: str = DEFAULT_DB_ALIAS) -> bytes:

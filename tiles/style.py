@@ -1,7 +1,8 @@
 """The MapLibre style served at /tiles/style.json: works with no internet.
 
-No `glyphs` URL: MapLibre GL JS (≥ 5.11) then draws every label itself from the fonts installed
-on the kiosk (TinySDF), and CJK always comes from `localIdeographFontFamily`. No sprite, no
+Glyphs: the views add `glyphs` = our own /tiles/glyphs/{fontstack}/{range}.pbf (tiles/glyphs.py, SDF
+PBFs cut from Noto Sans CJK SC), and the pages pass `localIdeographFontFamily: false`, so a kiosk
+without any CJK font still draws Chinese labels. FONT only names the stack. No sprite, no
 external source: everything drawn comes from our own vector tiles — the product's (`village`)
 over the basemap's (`basemap`: streets, water, walls, gates, names; tiles/basemap_style.py).
 """

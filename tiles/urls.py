@@ -8,6 +8,7 @@ urlpatterns = [
     path("tiles/style.json", views.style_json, name="style"),
     path("tiles/basemap.json", views.basemap_tilejson, name="basemap_tilejson"),
     path("tiles/basemap-style.json", views.basemap_style_json, name="basemap_style"),
+    path("tiles/glyphs/<str:fontstack>/<int:start>-<int:end>.pbf", views.glyph_range, name="glyphs"),
     path("tiles/<int:z>/<int:x>/<int:y>.mvt", views.tile, name="tile"),
     path("tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.mvt", views.layer_tile, name="layer_tile"),
     re_path(r"^tiles/(?P<rest>.*)$", views.malformed),

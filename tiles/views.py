@@ -6,10 +6,12 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from replicas.routing import current
-from tiles import service, style
+from gis_core.errors import BadRequest, Unavailable
+from tiles import glyphs, service, style
 from tiles.errors import BadTileAddress, LayerForbidden, TileError, UnknownLayer
 from tiles.http import tile_answer
 from tiles.invalidation import COMBINED
@@ -43,9 +45,9 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
                                                             alias=current()))
         chosen = LAYERS.get(layer)
         if chosen is None:
-            raise UnknownLayer(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+            raise UnknownLayer(_("没有图层 %(layer)s；图层有：%(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
         if not is_public(chosen) and not request.user.is_staff:
-            raise LayerForbidden(f"layer {layer!r} is for staff only")
+            raise LayerForbidden(_("图层 %(layer)s 仅限工作人员") % {"layer": layer})
         return _tile_response(request, service.get_tile(chosen.name, (chosen,), z, x, y, alias=current()),
                               public=is_public(chosen))
     except TileError as exc:
@@ -53,9 +55,8 @@ def layer_tile(request, layer: str, z: int, x: int, y: int):
 
 
 def malformed(request, rest: str):
-    return BadTileAddress(f"not a tile address: /tiles/{rest}; use /tiles/{{z}}/{{x}}/{{y}}.mvt or "
-                          f"/tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt with whole numbers; layers: {', '.join(LAYERS)}"
-                          ).response()
+    return BadTileAddress(_("不是瓦片地址：/tiles/%(rest)s；请用 /tiles/{z}/{x}/{y}.mvt 或 /tiles/{layer}/{z}/{x}/{y}.mvt，"
+                            "其中均为整数；图层有：%(layers)s") % {"rest": rest, "layers": ", ".join(LAYERS)}).response()
 
 
 def _bounds() -> list[float]:
@@ -109,17 +110,36 @@ def _tilejson(request, layers, tile_path: str, maxzoom: int, bounds: list[float]
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
+def _glyphs_url(request) -> str:
+    return request.build_absolute_uri(reverse("tiles:glyphs", args=["F", 0, 255])).replace(
+        "/F/0-255.pbf", "/{fontstack}/{range}.pbf")
+
+
 @require_safe
 def style_json(request):
-    return JsonResponse(style.build(request.build_absolute_uri(reverse("tiles:tilejson")),
-                                    request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
-                        json_dumps_params={"ensure_ascii": False})
+    built = style.build(request.build_absolute_uri(reverse("tiles:tilejson")),
+                        request.build_absolute_uri(reverse("tiles:basemap_tilejson")))
+    return JsonResponse({**built, "glyphs": _glyphs_url(request)}, json_dumps_params={"ensure_ascii": False})
 
 
 @require_safe
 def basemap_style_json(request):
-    return JsonResponse(style.build_basemap(request.build_absolute_uri(reverse("tiles:basemap_tilejson"))),
-                        json_dumps_params={"ensure_ascii": False})
+    built = style.build_basemap(request.build_absolute_uri(reverse("tiles:basemap_tilejson")))
+    return JsonResponse({**built, "glyphs": _glyphs_url(request)}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def glyph_range(request, fontstack: str, start: int, end: int):
+    """SDF glyphs of one 256-code-point range, any fontstack (tiles/glyphs.py: Noto Sans CJK SC)."""
+    if start % 256 or end != start + 255 or end > 0xFFFF:
+        raise BadRequest(f"字形范围无效：{start}-{end}；应为 256 的整数倍起始的 256 个码位（如 19968-20223）")
+    try:
+        data = glyphs.range_pbf(start)
+    except glyphs.GlyphsUnavailable as exc:
+        raise Unavailable(str(exc)) from exc
+    response = HttpResponse(data, content_type="application/x-protobuf")
+    response["Cache-Control"] = "public, max-age=604800"
+    return response
 
 
 @require_safe

@@ -118,7 +118,8 @@ class RoomList(generics.ListAPIView):
         code = self.request.query_params.get("building")
         if not code:
             raise ValidationError({"building": "required: the code of a building"})
-        qs = Room.objects.filter(building=get_object_or_404(Building, code=code)).select_related("building")
+        qs = Room.objects.filter(building=get_object_or_404(Building, code=code), retired_at__isnull=True
+                                 ).select_related("building")
         if status := _choice(self.request, "status", set(Room.Status.values)):
             qs = qs.filter(status=status)
         return qs

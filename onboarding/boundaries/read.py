@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import shapely
-from django.contrib.gis.gdal import CoordTransform, GDALException
+from django.contrib.gis.gdal import CoordTransform
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon, Polygon
 
 from gis_core.spatial import STORAGE_SRID
+from onboarding import crs
 from onboarding.boundaries import fields as f
 from onboarding.boundaries.options import CODE_DIGITS, BoundaryOptions
 from onboarding.errors import Rejected
@@ -84,12 +85,7 @@ def _level_from_code(code: str) -> str:
 def _multipolygon(feature: RawFeature, to_storage: CoordTransform, repair: bool, notes: list[str]) -> MultiPolygon:
     if feature.geometry is None:
         raise Rejected(_("没有几何"))
-    geometry = feature.geometry.clone()
-    try:
-        geometry.transform(to_storage)
-    except GDALException as exc:
-        raise Rejected(_("坐标无法转换（%(error)s）") % {"error": exc}) from exc
-    shape = shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
+    shape = crs.in_storage(feature.geometry, to_storage)
     if shape.geom_type in ("LineString", "MultiLineString", "LinearRing"):
         # CAD (DXF) draws a boundary as a closed polyline: the ring it closes is the polygon.
         shape = shapely.polygonize(shapely.get_parts(shape))

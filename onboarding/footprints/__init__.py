@@ -27,6 +27,7 @@ import time
 
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from gis_core.spatial import STORAGE_SRID
 from onboarding import crs, source
@@ -41,7 +42,7 @@ from onboarding.footprints.options import (  # noqa: F401
 from onboarding.footprints.write import building_code  # noqa: F401
 from onboarding.report import Action, ImportReport, ReportRow  # noqa: F401
 
-ALL_REJECTED = "没有可导入的要素 / nothing could be imported: every feature was rejected"
+ALL_REJECTED = gettext_lazy("没有可导入的要素：所有要素都被拒绝")
 
 
 def import_buildings(path: str | os.PathLike, options: ImportOptions | None = None) -> ImportReport:
@@ -69,8 +70,8 @@ def import_buildings(path: str | os.PathLike, options: ImportOptions | None = No
             continue
         features.append(feature)
     if not features:
-        raise NothingImported(f"图层 {report.layer} 没有可导入的要素 / layer {report.layer!r} has no "
-                              f"{'building ' if is_osm else ''}features", report)
+        raise NothingImported((gettext("图层 %(layer)s 没有可导入的楼栋要素") if is_osm else gettext("图层 %(layer)s 没有可导入的要素"))
+                              % {"layer": report.layer}, report)
     crs.check_coordinates_fit((f.geometry for f in features), source_srs)
 
     to_storage = CoordTransform(source_srs, SpatialReference(STORAGE_SRID))

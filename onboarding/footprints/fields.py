@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 import shapely
+from django.utils.translation import gettext as _
 
 from onboarding.errors import UnknownField
 from onboarding.footprints.options import ADDRESS_MAX, MAX_FLOORS, MAX_HEIGHT_M, ImportOptions
@@ -71,7 +72,7 @@ class FieldMap:
                     return (by_lower[given.lower()],)
                 if tags_column:  # an OSM tag, present on some features only
                     return (given,)
-                raise UnknownField(f"没有字段 {given} / no field named {given!r}; fields: {', '.join(columns) or '(none)'}")
+                raise UnknownField(_("没有字段 %(given)s；现有字段：%(fields)s") % {"given": given, "fields": ", ".join(columns) or "(none)"})
             found = tuple(by_lower[d.lower()] for d in defaults if d.lower() in by_lower)
             # Tags live in other_tags, not in the columns: keep every default name to look up per feature.
             return found + tuple(d for d in defaults if d not in found) if tags_column else found
@@ -147,7 +148,7 @@ def storeys(attributes: dict, fields: FieldMap, options: ImportOptions, notes: l
         if number is not None and 1 <= _round_half_up(number) <= MAX_FLOORS:
             floors = _round_half_up(number)
         else:
-            notes.append(f"层数无效已忽略 / ignored floors value {raw_floors!r}")
+            notes.append(_("层数无效已忽略：%(value)r") % {"value": raw_floors})
     if raw_height is not None:
         number = _number(raw_height)
         if number is not None and re.search(r"'|ft|feet", str(raw_height), re.I):
@@ -155,12 +156,12 @@ def storeys(attributes: dict, fields: FieldMap, options: ImportOptions, notes: l
         if number is not None and 0 < number <= MAX_HEIGHT_M:
             height = round(number, 2)
         else:
-            notes.append(f"高度无效已忽略 / ignored height value {raw_height!r}")
+            notes.append(_("高度无效已忽略：%(value)r") % {"value": raw_height})
     if floors is None and height is not None:
         floors = min(MAX_FLOORS, max(1, _round_half_up(height / options.floor_height)))
     if floors is None:
         floors = options.default_floors
-        notes.append(f"无层数和高度，按默认 {floors} 层 / no floors or height: default of {floors} floor(s) used")
+        notes.append(_("无层数和高度，按默认 %(floors)s 层") % {"floors": floors})
     return floors, height
 
 

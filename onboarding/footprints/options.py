@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from buildings.models import Building
 from onboarding.errors import ImportFailed
 
@@ -38,8 +40,8 @@ class ImportOptions:
 
     def __post_init__(self):
         if not 1 <= self.default_floors <= MAX_FLOORS:
-            raise ImportFailed(f"默认层数须在 1–{MAX_FLOORS} 之间 / --default-floors must be 1–{MAX_FLOORS}")
+            raise ImportFailed(_("默认层数须在 1–%(max)s 之间") % {"max": MAX_FLOORS})
         if not 2 <= self.floor_height <= 10:
-            raise ImportFailed("层高须在 2–10 米之间 / --floor-height must be 2–10 m")
+            raise ImportFailed(_("层高须在 2–10 米之间"))
         if self.source is not None and not 0 < len(self.source.strip()) <= SOURCE_MAX:
-            raise ImportFailed(f"来源名称须为 1–{SOURCE_MAX} 个字符 / --source must have 1–{SOURCE_MAX} characters")
+            raise ImportFailed(_("来源名称须为 1–%(max)s 个字符") % {"max": SOURCE_MAX})

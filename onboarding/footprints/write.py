@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 
 import shapely
-from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
+from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry import Polygon
 
@@ -17,7 +18,7 @@ from buildings.models import Building
 from gis_core import assign, changes
 from gis_core.models import Community
 from gis_core.spatial import STORAGE_SRID
-from onboarding.crs import outside_hint
+from onboarding.crs import in_storage, outside_hint
 from onboarding.errors import CRSProblem, ImportFailed, Rejected
 from onboarding.footprints.fields import FieldMap, address, geometry_id, source_id_of, storeys
 from onboarding.footprints.geometry import footprint_of
@@ -75,17 +76,12 @@ def prepare(feature: RawFeature, fields: FieldMap, options: ImportOptions, to_st
     notes: list[str] = []
     try:
         if feature.geometry is None:
-            raise Rejected("没有几何 / no geometry")
+            raise Rejected(_("没有几何"))
         if source_id is None:
             row.source_id = geometry_id(feature.geometry)
         if len(row.source_id) > SOURCE_ID_MAX:
-            raise Rejected(f"编号超过 {SOURCE_ID_MAX} 个字符 / source id longer than {SOURCE_ID_MAX} characters")
-        geometry = feature.geometry.clone()
-        try:
-            geometry.transform(to_storage)
-        except GDALException as exc:
-            raise Rejected(f"坐标无法转换 / cannot transform the coordinates ({exc})") from exc
-        shape = shapely.force_2d(shapely.from_wkb(bytes(geometry.wkb)))
+            raise Rejected(_("编号超过 %(max)s 个字符") % {"max": SOURCE_ID_MAX})
+        shape = in_storage(feature.geometry, to_storage)
         footprint, repaired = footprint_of(shape, options.repair, notes)
     except (Rejected, GEOSException) as exc:  # GEOSException: geometry shapely cannot read (curves)
         reject(row, str(exc))
@@ -101,8 +97,7 @@ def dedupe(prepared: list[Candidate | None]) -> list[Candidate]:
     for candidate in filter(None, prepared):
         row = candidate.row
         if row.source_id in first:
-            reject(row, f"编号重复（同第 {first[row.source_id]} 个要素）/ duplicate source id "
-                         f"(same as feature {first[row.source_id]})")
+            reject(row, _("编号重复（同第 %(first)s 个要素）") % {"first": first[row.source_id]})
         else:
             first[row.source_id] = row.feature
             candidates.append(candidate)
@@ -115,14 +110,14 @@ def locate(candidates: list[Candidate], srs: SpatialReference, report: ImportRep
     Like Building.save(), a footprint belongs to the community covering its anchor (gis_core.assign).
     """
     if not Community.objects.exists():
-        raise ImportFailed("尚无社区边界 / no community boundaries exist yet: load the communities first")
+        raise ImportFailed(_("尚无社区边界，请先导入社区"))
     ewkbs = [shapely.to_wkb(shapely.set_srid(c.footprint, STORAGE_SRID), include_srid=True) for c in candidates]
     for candidate, community_id in zip(candidates, assign.communities_at(ewkbs), strict=True):
         candidate.community_id = community_id
     located = [c for c in candidates if c.community_id is not None]
     for candidate in candidates:
         if candidate.community_id is None:
-            reject(candidate.row, "不在任何社区内 / outside every community")
+            reject(candidate.row, _("不在任何社区内"))
     if not located:
         raise CRSProblem(outside_hint([c.footprint for c in candidates], srs), report)
     return located
@@ -192,7 +187,7 @@ def assign_codes(new: list[tuple[Candidate, Building]], *, by_code: bool = False
     for candidate, building in new:
         code = next((c for c in choices[id(building)] if c not in taken), None)
         if code is None:
-            reject(candidate.row, "楼栋编码已被占用 / every generated building code is already taken")
+            reject(candidate.row, _("楼栋编码已被占用"))
             continue
         taken.add(code)
         building.code = code

@@ -151,7 +151,7 @@ def test_mesh_membership(two_grids):
 def test_building_outside_every_community_is_refused(community):
     from django.core.exceptions import ValidationError
 
-    with pytest.raises(ValidationError, match="outside every community"):
+    with pytest.raises(ValidationError, match="不在任何社区"):
         make_building("far", (5000, 5000, 5020, 5020))
     assert not Building.objects.exists()
 

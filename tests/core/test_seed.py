@@ -153,7 +153,7 @@ def test_layout_is_deterministic_for_a_seed():
 
 
 def test_seed_command_refuses_to_mix_with_existing_data(demo):
-    with pytest.raises(CommandError, match="already holds"):
+    with pytest.raises(CommandError, match="数据库已有数据：用 --if-empty 跳过"):
         call_command("seed_demo")
     call_command("seed_demo", "--if-empty")  # a no-op, not an error
     assert Community.objects.count() == 1

@@ -39,7 +39,7 @@ def test_the_production_server_serves_the_app(serve, scene):
     assert tile_buildings(base, path)["B-1"]["floors"] == 5
 
     status, _, body = fetch(base + "/tiles/19/0/0.mvt")
-    assert status == 404 and "zoom 19 is not served" in json.loads(body)["detail"]
+    assert status == 404 and "不提供第 19 级瓦片" in json.loads(body)["detail"]
 
     status, headers, body = fetch(base + "/map/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
@@ -49,7 +49,7 @@ def test_the_production_server_serves_the_app(serve, scene):
 
     # The agents' endpoint (kiosk/fastpath.py) reads the POST body through the server.
     status, _, body = fetch(base + "/api/kiosk/readings/", data=b"{}", **{"Content-Type": "application/json"})
-    assert status == 401 and "missing signature headers" in json.loads(body)["detail"]
+    assert status == 401 and "缺少签名头" in json.loads(body)["detail"]
 
     time.sleep(0.3)
     logged = log.read_text()

@@ -3,6 +3,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from accounts.roles import Role, grant
+from tests.hardening import figures
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _figures():
+    yield
+    figures.write()  # what this run tried (tests/hardening/figures.py)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.hardening import figures
+
 BAD_SEGMENTS = ["%00", "99999999999999999999", "-1", "abc", "%E4%B8", "..%2F..%2Fetc"]
 BAD_QUERY = ["%00", "99999999999999999999999", "-1", "1e309", "%FF%FE", "x" * 3000, "[]"]
 BAD_GEOMETRIES = [{"type": "Foo"}, {"": {}}, {"type": "Polygon", "coordinates": [[["a", "b"]]]},
@@ -37,6 +39,7 @@ def _check(response, what):
     if response.status_code == 503 and response.get("Retry-After") and "3d" in str(what):
         return
     assert response.status_code < 500, (what, response.status_code, response.content[:300])
+    figures.count("bad_input_requests")
 
 
 def test_every_api_operation_survives_bad_input(admin_client, scene):

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from tests.hardening import figures
+
 CHECKS = [not_a_server_error, response_schema_conformance]
 CSRF = "h" * 32  # a fixed token sent as cookie and header: Django accepts the pair
 
@@ -56,9 +58,11 @@ BOUNDS = settings(max_examples=10, deadline=None, derandomize=True, database=Non
 @BOUNDS
 def test_api_anonymous(case, two_grids):
     case.call_and_validate(checks=CHECKS)
+    figures.count("schemathesis_requests")
 
 
 @schema.parametrize()
 @BOUNDS
 def test_api_as_administrator(case, two_grids, admin_headers):
     case.call_and_validate(headers=admin_headers, checks=CHECKS)
+    figures.count("schemathesis_requests")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.ports import free_port
-from tests.servers import test_database_url
+from tests import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ def wait_until(check, seconds: float, what: str):
 def test_the_server_comes_back_after_workers_and_master_are_killed(tmp_path):
     port = free_port()
     log = tmp_path / "server.log"
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "PORT": str(port), "WORKERS": "2", "THREADS": "2",
+    env = {**os.environ, "DATABASE_URL": servers.test_database_url(), "PORT": str(port), "WORKERS": "2", "THREADS": "2",
            "TILE_CACHE": "none", "GIS_VAR_DIR": str(tmp_path / "var")}
     supervisor = subprocess.Popen([str(ROOT / "scripts/supervise.sh"), str(ROOT / "scripts/serve.sh")], cwd=ROOT,
                                   env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)

@@ -206,7 +206,7 @@ def test_command_line_reads_a_record_file_and_a_frame(live_server, kiosk_scene, 
     (tmp_path / "expired.txt").write_bytes(record(5, valid_from="20000101", valid_to="20200101"))
     assert cli.main(["--config", str(config), "read", "--record", str(tmp_path / "expired.txt")]) == 1
     out = capsys.readouterr().out
-    assert "HTTP 201" in out and "HTTP 422" in out and "expired" in out
+    assert "HTTP 201" in out and "HTTP 422" in out and "过期" in out
     assert Tenancy.objects.filter(room=room).count() == 2
     assert cli.main(["--config", str(config), "status"]) == 0
     assert json.loads(capsys.readouterr().out) == {"done": 2, "rejected": 1}

@@ -101,12 +101,12 @@ def test_a_reissued_credential_or_renamed_kiosk_stops_the_cached_secret(scene):
     assert kiosk.code in signature._credentials  # opened once, kept for the next reading
     new_secret = KioskCredential.issue(kiosk)
     r = signed_post(Client(), kiosk.code, secret, payload(record(2)))
-    assert r.status_code == 401 and "signature" in r.json()["detail"]
+    assert r.status_code == 401 and "签名无效" in r.json()["detail"]
     assert signed_post(Client(), kiosk.code, new_secret, payload(record(2))).status_code == 201
     old_code = kiosk.code
     type(kiosk).objects.filter(pk=kiosk.pk).update(code="530112001001-09")
     r = signed_post(Client(), old_code, new_secret, payload(record(3)))
-    assert r.status_code == 401 and "unknown" in r.json()["detail"]
+    assert r.status_code == 401 and "没有凭据" in r.json()["detail"]
     assert signed_post(Client(), "530112001001-09", new_secret, payload(record(3))).status_code == 201
     KioskCredential.objects.filter(kiosk=kiosk).delete()
     r = signed_post(Client(), "530112001001-09", new_secret, payload(record(4)))
@@ -178,9 +178,13 @@ def test_readings_are_answered_before_django_and_nothing_else_is(scene):
     assert json.loads(out)["outcome"] == "linked" and Tenancy.objects.get().room_id == room.pk
     # Refusals carry the view's own words: a replayed request, then a forged one.
     status, _, out = wsgi_post(app, PATH, body, signed)
-    assert status.startswith("401") and "replayed" in json.loads(out)["detail"]
+    assert status.startswith("401") and "重放" in json.loads(out)["detail"]
     status, _, out = wsgi_post(app, PATH, body, signing.sign(kiosk.code, "not-the-secret", "POST", PATH, body))
-    assert status.startswith("401") and "signature" in json.loads(out)["detail"]
+    assert status.startswith("401") and "签名无效" in json.loads(out)["detail"]
+    # …in the agent's language: the fast path honours Accept-Language as LocaleMiddleware does.
+    forged_en = {**signing.sign(kiosk.code, "not-the-secret", "POST", PATH, body), "Accept-Language": "en"}
+    status, _, out = wsgi_post(app, PATH, body, forged_en)
+    assert status.startswith("401") and json.loads(out)["detail"] == "the signature does not verify"
     # Other methods and paths go to Django.
     wsgi_post(app, PATH, b"", {}, method="GET")
     wsgi_post(app, "/api/kiosk/readings/x/", body, {})

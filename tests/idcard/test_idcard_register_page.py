@@ -71,8 +71,10 @@ def test_landlord_registers_a_tenant_at_the_kiosk(page, live_server, desk, tmp_p
     p.goto(f"{live_server.url}/kiosk/{kiosk.code}/register/")
     p.fill("input[name=username]", "landlord1")
     p.fill("input[name=secret]", "246810")
-    p.click("#sign-in button")
-    p.select_option("select[name=building]", rooms[0].building.code)
+    with p.expect_navigation():  # to "load": register.js (deferred) listens to the picker only then
+        p.click("#sign-in button")
+    with p.expect_navigation():  # the picker submits itself from register.js
+        p.select_option("select[name=building]", rooms[0].building.code)
     p.click(f"#rooms button[value='{rooms[0].pk}']")
     p.wait_for_selector("#armed")
     page.screenshot("kiosk-register-armed")

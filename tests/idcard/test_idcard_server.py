@@ -62,17 +62,17 @@ def test_forged_replayed_and_stale_signatures_are_refused(scene):
     body = payload(record(2))
     c = Client()
     forged = signed_post(c, kiosk.code, "not-the-secret", body)
-    assert forged.status_code == 401 and "does not verify" in forged.json()["detail"]
+    assert forged.status_code == 401 and "签名无效" in forged.json()["detail"]
     stale = signed_post(c, kiosk.code, secret, body, now=time.time() - 600)
-    assert stale.status_code == 401 and "window" in stale.json()["detail"]
+    assert stale.status_code == 401 and "秒窗口" in stale.json()["detail"]
     unknown = signed_post(c, "no-such-kiosk", secret, body)
-    assert unknown.status_code == 401 and "unknown" in unknown.json()["detail"]
+    assert unknown.status_code == 401 and "没有凭据" in unknown.json()["detail"]
     missing = c.post("/api/kiosk/readings/", data=body, content_type="application/json")
-    assert missing.status_code == 401 and "missing" in missing.json()["detail"]
+    assert missing.status_code == 401 and "缺少签名头" in missing.json()["detail"]
     ok = signed_post(c, kiosk.code, secret, body, nonce="a" * 32)
     assert ok.status_code == 201
     replay = signed_post(c, kiosk.code, secret, body, nonce="a" * 32)
-    assert replay.status_code == 401 and "replay" in replay.json()["detail"]
+    assert replay.status_code == 401 and "重放" in replay.json()["detail"]
     # a body changed in transit no longer matches its signature
     from kiosk.agent import signing
 
@@ -98,29 +98,39 @@ def _expect(scene, raw, status, field, text, *, body=None):
 @pytest.mark.django_db
 def test_each_card_failure_has_its_own_error(scene):
     today = timezone.localdate()
-    _expect(scene, record(1, id_number="53011219900101003X"), 422, "id_number", "check character")
-    _expect(scene, record(1, birth_date="19900102"), 422, "birth_date", "does not match the ID number")
-    _expect(scene, record(1, sex="2", id_number=id_number(1, "1")), 422, "sex", "17th digit")
-    _expect(scene, record(1, sex="3"), 422, "sex", "not 1 or 2")
-    _expect(scene, record(1, nation="57"), 422, "nation", "unknown nation code")
-    _expect(scene, record(1, nation="00"), 422, "nation", "unknown nation code")
-    _expect(scene, record(1, valid_from="20100101", valid_to="20200101"), 422, "valid_to", "expired on 20200101")
+    _expect(scene, record(1, id_number="53011219900101003X"), 422, "id_number", "校验码应为")
+    _expect(scene, record(1, birth_date="19900102"), 422, "birth_date", "与身份证号")
+    _expect(scene, record(1, sex="2", id_number=id_number(1, "1")), 422, "sex", "第 17 位")
+    _expect(scene, record(1, sex="3"), 422, "sex", "（1 男，2 女）")
+    _expect(scene, record(1, nation="57"), 422, "nation", "不在 GB/T 3304 中")
+    _expect(scene, record(1, nation="00"), 422, "nation", "不在 GB/T 3304 中")
+    _expect(scene, record(1, valid_from="20100101", valid_to="20200101"), 422, "valid_to", "已于 20200101 过期")
     future = (today + timedelta(days=3)).strftime("%Y%m%d")
-    _expect(scene, record(1, valid_from=future, valid_to="20500101"), 422, "valid_from", "not valid before")
-    _expect(scene, record(1, valid_to="2040-1-1"), 422, "valid_to", "not a YYYYMMDD date")
-    _expect(scene, record(1, name=" "), 422, "name", "empty")
+    _expect(scene, record(1, valid_from=future, valid_to="20500101"), 422, "valid_from", "才生效")
+    _expect(scene, record(1, valid_to="2040-1-1"), 422, "valid_to", "有效期截止“2040-1-1”不是日期")
+    _expect(scene, record(1, name=" "), 422, "name", "姓名为空")
     kiosk, secret, *_ = scene
     short = json.dumps({"reading_id": "r" * 16, "record": "AAAA"}).encode()
     _expect(scene, None, body=short, status=422, field="record", text="256 bytes")
     notb64 = json.dumps({"reading_id": "r" * 17, "record": "***"}).encode()
-    _expect(scene, None, body=notb64, status=400, field=None, text="not base64")
+    _expect(scene, None, body=notb64, status=400, field=None, text="record 不是 base64")
     wlt = json.loads(payload(record(1), photo=b"\x00" * 1024))
-    _expect(scene, None, body=json.dumps(wlt).encode(), status=422, field="photo", text="never WLT")
+    _expect(scene, None, body=json.dumps(wlt).encode(), status=422, field="photo", text="不接收 WLT")
     r = signed_post(Client(), kiosk.code, secret, b"[1, 2]")
-    assert r.status_code == 400 and "JSON object" in r.json()["detail"]
+    assert r.status_code == 400 and "JSON 对象" in r.json()["detail"]
     assert Tenancy.objects.count() == 0 and Person.objects.count() == 0
     # the nation table is the official GB/T 3304 list: 56 nationalities, 97, 98
     assert len(card.nations()) == 58 and card.nations()["56"] == "基诺族" and card.nations()["23"] == "高山族"
+
+
+@pytest.mark.django_db
+def test_a_refused_reading_speaks_the_request_language(scene):
+    kiosk, secret, *_ = scene
+    zh = signed_post(Client(), kiosk.code, secret, payload(record(1, valid_to="2040-1-1")))
+    en = signed_post(Client(HTTP_ACCEPT_LANGUAGE="en"), kiosk.code, secret, payload(record(2, valid_to="2040-1-1")))
+    assert zh.status_code == en.status_code == 422
+    assert zh.json()["detail"] == "有效期截止“2040-1-1”不是日期"
+    assert en.json()["detail"] == "valid_to '2040-1-1' is not a YYYYMMDD date" and en["Content-Language"] == "en"
 
 
 @pytest.mark.django_db
@@ -142,7 +152,7 @@ def test_no_room_picked_or_out_of_scope(scene, building):
 
     KioskSession.objects.update(ended_at=timezone.now())
     r = signed_post(Client(), kiosk.code, secret, payload(record(1)))
-    assert r.status_code == 409 and "pick a room" in r.json()["detail"]
+    assert r.status_code == 409 and "选择房间" in r.json()["detail"]
     other = make_room(building, 3, "301")
     from buildings.models import Building
 

@@ -241,7 +241,7 @@ def test_http_tilesets_content_etag_and_caching(village, client: Client):
     community = village["community"]
     # Not built yet: a clear 503 (and the build is requested), never a blocked request.
     r = client.get("/tiles/3d/tileset.json")
-    assert r.status_code == 503 and "3D" in r.json()["detail"] and r["Retry-After"]
+    assert r.status_code == 503 and "三维模型正在生成" in r.json()["detail"] and r["Retry-After"]
     assert TilesetState.objects.get(community=community).dirty_since is not None
     build_community(community)
     root = client.get("/tiles/3d/tileset.json")

@@ -58,5 +58,5 @@ def test_admin_upload_of_gbk_geojson_is_not_a_server_error(client, tmp_path, com
         "file": SimpleUploadedFile("gbk.geojson", body), "default_floors": 1, "floor_height": 3, "repair": "on",
         "address_field": "地址"})
     assert response.status_code == 200
-    assert "甲2" in response.content.decode() and "import finished" in response.content.decode()
+    assert "甲2" in response.content.decode() and "导入完成" in response.content.decode()
     assert addresses()["甲2"] == "学府路2号"

@@ -98,7 +98,7 @@ def bring_in(tmp_path, kind) -> None:
     for args in commands:
         out = StringIO()
         call_command(*map(str, args), stdout=out)
-        assert "import finished" in out.getvalue(), out.getvalue()
+        assert "导入完成" in out.getvalue(), out.getvalue()
 
 
 @pytest.mark.parametrize("kind,rooms_format", [
@@ -108,7 +108,7 @@ def test_a_community_comes_in_is_served_and_goes_out(tmp_path, client, kind, roo
     bring_in(tmp_path, kind)
     out = StringIO()
     call_command("import_rooms", str(register(tmp_path, rooms_format)), stdout=out)
-    assert "import finished" in out.getvalue()
+    assert "导入完成" in out.getvalue()
 
     community = Community.objects.get(code=CODE)
     assert community.name == "测试社区"

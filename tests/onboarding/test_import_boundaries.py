@@ -199,7 +199,7 @@ def test_command_with_csv_report(tmp_path):
     path = write_geojson(tmp_path / "g.geojson", grid_features())
     out = StringIO()
     call_command("import_boundaries", str(path), "--level", "grid", "--report", str(tmp_path / "r.csv"), stdout=out)
-    assert "import finished" in out.getvalue()
+    assert "导入完成" in out.getvalue()
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert [(r["code"], r["action"]) for r in rows] == [(f"{COMMUNITY}{i:03d}", "created") for i in range(1, 5)]
     assert Building.objects.count() == 0
@@ -220,7 +220,7 @@ def test_admin_upload_of_a_zipped_shapefile(client, staff_with, tmp_path):
 
     dry = client.post("/admin/gis_core/grid/import/", {
         "file": SimpleUploadedFile("grids.zip", archive.read_bytes()), "level": "grid", "dry_run": "on"})
-    assert dry.status_code == 200 and "dry run" in dry.content.decode() and not Grid.objects.exists()
+    assert dry.status_code == 200 and "试运行" in dry.content.decode() and not Grid.objects.exists()
     done = client.post("/admin/gis_core/grid/import/", {
         "file": SimpleUploadedFile("grids.zip", archive.read_bytes()), "level": "grid"})
     assert done.status_code == 200 and f"{COMMUNITY}004" in done.content.decode()

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from onboarding.footprints import write as importer
 from onboarding.footprints import (
@@ -65,7 +66,7 @@ def test_geojson_import_derives_floors_community_and_grid(tmp_path, two_grids):
     b1, b2, b3 = (Building.objects.get(source="survey", source_id=i) for i in ("1", "2", "3"))
     assert (b1.code, b1.floors, b1.height_m, b1.address) == ("survey-1", 3, None, "学府路 1 号")
     assert (b2.floors, b2.height_m) == (4, 12.4)  # 12.4 m / 3 m per floor
-    assert b3.floors == 1 and "default" in rows_by_id(report)["3"].reason
+    assert b3.floors == 1 and "按默认" in rows_by_id(report)["3"].reason
     assert {b.community for b in (b1, b2, b3)} == {west.community}
     assert (b1.grid, b2.grid, b3.grid) == (west, east, west)  # b2 lies in the east half
 
@@ -174,20 +175,22 @@ def test_zipped_shapefile(tmp_path, community):
 def test_metres_read_as_degrees_fail_with_the_likely_srid(tmp_path, community):
     # GeoJSON without a crs member is lon/lat by definition, but these are GK metres.
     path = write_geojson(tmp_path / "gk.geojson", [polygon(10, 10, 30, 30, id=1, gk=True)])
-    with pytest.raises(CommandError, match="look like metres.*--srid 4543"):
+    with pytest.raises(CommandError, match="米制投影坐标.*--srid 4543"):
         command(path)
     assert not Building.objects.exists()
 
 
 def test_degrees_given_a_projected_srid_fail(tmp_path, community):
-    with pytest.raises(CRSProblem, match="look like degrees"):
+    with pytest.raises(CRSProblem, match="坐标像是经纬度"):
+        run(survey(tmp_path), srid=GK_CM_102E)
+    with translation.override("en"), pytest.raises(CRSProblem, match="coordinates look like degrees, but .* is projected"):
         run(survey(tmp_path), srid=GK_CM_102E)
 
 
 def test_wrong_gauss_kruger_zone_is_detected(tmp_path, community):
     path = write_geojson(tmp_path / "gk.geojson", [polygon(10, 10, 30, 30, id=1, gk=True)])
     # Read in the CM 105E zone, every footprint lands ~3° east of the community.
-    with pytest.raises(CRSProblem, match="outside every community.*--srid 4543") as failure:
+    with pytest.raises(CRSProblem, match="所有要素都不在任何社区内.*--srid 4543") as failure:
         run(path, srid=4544)
     assert [r.action for r in failure.value.report.rows] == [Action.REJECTED]
 
@@ -248,7 +251,7 @@ def test_duplicate_ids_in_one_file(tmp_path, community):
     path = write_geojson(tmp_path / "dup.geojson", [polygon(20, 20, 40, 35, id=1), polygon(60, 20, 80, 35, id=1)])
     report = run(path)
     assert [r.action for r in report.rows] == [Action.CREATED, Action.REJECTED]
-    assert "duplicate" in report.rows[1].reason
+    assert "编号重复" in report.rows[1].reason
 
 
 def test_generated_codes_are_unique_and_short(tmp_path, community):
@@ -286,7 +289,7 @@ def test_bow_tie_is_repaired_keeping_the_largest_part(tmp_path, community):
 
     row = rows_by_id(report)["bow"]
     assert row.action is Action.REPAIRED
-    assert "Self-intersection" in row.reason and "largest of 2" in row.reason and "created" in row.reason
+    assert "Self-intersection" in row.reason and "保留最大部件（共 2 个" in row.reason and "created" in row.reason
     footprint = Building.objects.get(source_id="bow").footprint
     assert footprint.valid and footprint.geom_type == "Polygon"
     assert run(path).counts()[Action.REPAIRED] == 1 and Building.objects.count() == 2  # stable on re-import
@@ -316,8 +319,8 @@ def test_tiny_empty_and_non_polygonal_features_are_rejected(tmp_path, community)
         "tiny": Action.REJECTED, "point": Action.REJECTED, "none": Action.REJECTED, "multi": Action.REJECTED,
         "ok": Action.CREATED,
     }
-    assert "too small" in rows["tiny"].reason and "Point" in rows["point"].reason
-    assert "2 parts" in rows["multi"].reason
+    assert "面积过小" in rows["tiny"].reason and "Point" in rows["point"].reason
+    assert "多部件面（2 个" in rows["multi"].reason
     assert rows_by_id(run(path))["multi"].action is Action.REPAIRED  # with repair: the larger part is kept
 
 
@@ -326,13 +329,13 @@ def test_feature_outside_every_community_is_rejected(tmp_path, community):
     report = run(path)
 
     assert rows_by_id(report)["out"].action is Action.REJECTED
-    assert "outside every community" in rows_by_id(report)["out"].reason
+    assert "不在任何社区内" in rows_by_id(report)["out"].reason
     assert list(Building.objects.values_list("source_id", flat=True)) == ["in"]
 
 
 def test_nothing_importable_fails(tmp_path, community):
     path = write_geojson(tmp_path / "s.geojson", [polygon(20, 20, 21, 21, id="tiny")])
-    with pytest.raises(CommandError, match="nothing could be imported"):
+    with pytest.raises(CommandError, match="没有可导入的要素"):
         command(path)
     with pytest.raises(NothingImported) as failure:
         run(path)
@@ -348,7 +351,7 @@ def test_nothing_importable_fails(tmp_path, community):
 def test_unreadable_or_remote_sources_fail(tmp_path, community, where):
     (tmp_path / "garbage.geojson").write_text("this is not GeoJSON")
     target = where if "/" in where else tmp_path / where
-    with pytest.raises(CommandError, match="file not found|cannot read|only local files"):
+    with pytest.raises(CommandError, match="文件不存在|无法读取|只能导入本机文件"):
         command(target)
     with pytest.raises(SourceUnreadable):
         run(target)
@@ -373,7 +376,7 @@ def test_failure_midway_leaves_the_database_unchanged(tmp_path, community, monke
 
 def test_dry_run_reports_without_writing(tmp_path, community):
     out = command(survey(tmp_path), "--dry-run")
-    assert "dry run" in out and "created 3" in out
+    assert "试运行" in out and "created 3" in out
     assert not Building.objects.exists()
 
 
@@ -432,7 +435,7 @@ def test_admin_upload_imports_and_shows_the_report(client, planner, tmp_path, tw
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "import finished" in page and "survey-2" in page
+    assert "导入完成" in page and "survey-2" in page
     assert Building.objects.get(source_id="2").grid == two_grids[1]
 
 
@@ -447,7 +450,7 @@ def test_admin_dry_run_and_errors(client, planner, tmp_path, community):
     bad_type = client.post(IMPORT_URL, {"file": SimpleUploadedFile("survey.kml", b"<kml/>"),
                                         "default_floors": 1, "floor_height": 3})
 
-    assert "dry run" in dry.content.decode()
+    assert "试运行" in dry.content.decode()
     assert "--srid 4543" in wrong_crs.content.decode()
     assert bad_type.context["form"].errors["file"]
     assert not Building.objects.exists()

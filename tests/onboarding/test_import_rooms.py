@@ -184,7 +184,7 @@ def test_template_command_and_its_example_imports(tmp_path, place):
     assert [c.value for c in book.worksheets[0][2]][:5] == ["楼栋编号", "房屋地址", "楼层", "房号", "面积"]
     out = StringIO()
     call_command("import_rooms", str(target), "--report", str(tmp_path / "r.csv"), stdout=out)
-    assert "import finished" in out.getvalue()
+    assert "导入完成" in out.getvalue()
     assert Landlord.objects.get().public_phone == "13800000000"  # consent with date and method
     with pytest.raises(CommandError):
         call_command("import_rooms", str(tmp_path / "missing.xlsx"), stdout=StringIO())

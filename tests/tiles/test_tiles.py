@@ -37,9 +37,10 @@ def test_overview_zooms_leave_out_the_building_address(client, scene):
         expected = {"code": "B-1", "floors": 2, "height": 6.0, "room_count": 3, "vacant_count": 2}
         if z >= 16:
             expected["address"] = "测试路 B-1 号"
+            expected["phone_public"] = False  # (whether the landlord consents; never the number)
         assert tile["buildings"] == {b.pk: expected}, z
     layers = {v["id"]: v for v in client.get("/tiles/tiles.json").json()["vector_layers"]}
-    assert "address" in layers["buildings"]["fields"]
+    assert {"address", "phone_public"} <= set(layers["buildings"]["fields"])
 
 
 def test_tile_holds_every_public_layer_with_ids_and_attributes(client, scene):
@@ -52,7 +53,7 @@ def test_tile_holds_every_public_layer_with_ids_and_attributes(client, scene):
         g = Grid.objects.get(pk=pk)
         assert props == {"code": g.code, "name": g.name, "level": g.level}
     assert tile["buildings"] == {b.pk: {"code": "B-1", "address": "测试路 B-1 号", "floors": 2, "height": 6.0,
-                                        "room_count": 3, "vacant_count": 2}}
+                                        "room_count": 3, "vacant_count": 2, "phone_public": False}}
     assert tile["rooms"] == {
         r1.pk: {"building": "B-1", "building_id": b.pk, "floor": 1, "number": "101", "base_height": 0.0,
                 "height": 3.0, "status": "vacant", "rent": 800, "area": 20.0},
@@ -123,19 +124,27 @@ def test_empty_tiles_are_cheap(client, scene):
 
 
 @pytest.mark.parametrize("path, status, message", [
-    ("/tiles/19/0/0.mvt", 404, "zooms 0–18"),
-    ("/tiles/99999999999/0/0.mvt", 404, "zooms 0–18"),
-    ("/tiles/3/8/0.mvt", 400, "between 0 and 7"),
-    ("/tiles/3/0/8.mvt", 400, "between 0 and 7"),
-    ("/tiles/-1/0/0.mvt", 400, "not a tile address"),
-    ("/tiles/a/b/c.mvt", 400, "not a tile address"),
-    ("/tiles/1/0/0.png", 400, "not a tile address"),
-    ("/tiles/planets/1/0/0.mvt", 404, "unknown layer"),
+    ("/tiles/19/0/0.mvt", 404, "只提供 0–18 级"),
+    ("/tiles/99999999999/0/0.mvt", 404, "只提供 0–18 级"),
+    ("/tiles/3/8/0.mvt", 400, "须在 0 到 7 之间"),
+    ("/tiles/3/0/8.mvt", 400, "须在 0 到 7 之间"),
+    ("/tiles/-1/0/0.mvt", 400, "不是瓦片地址"),
+    ("/tiles/a/b/c.mvt", 400, "不是瓦片地址"),
+    ("/tiles/1/0/0.png", 400, "不是瓦片地址"),
+    ("/tiles/planets/1/0/0.mvt", 404, "没有图层 planets"),
 ])
 def test_bad_tile_addresses_get_clear_errors(client, path, status, message):
     response = client.get(path)
     assert response.status_code == status
     assert message in response.json()["detail"]
+
+
+def test_tile_errors_speak_the_request_language(client):
+    zh = client.get("/tiles/3/8/0.mvt")
+    en = client.get("/tiles/3/8/0.mvt", HTTP_ACCEPT_LANGUAGE="en")
+    assert zh.json()["detail"] == "第 3 级的 x、y 须在 0 到 7 之间；收到 x=8, y=0"
+    assert en.json()["detail"] == "at zoom 3, x and y must be between 0 and 7; got x=8, y=0"
+    assert en["Content-Language"] == "en" and "Accept-Language" in en["Vary"]
 
 
 def test_camera_layer_is_staff_only_unless_allowed(client, scene, settings):
@@ -166,7 +175,8 @@ def test_tilejson_describes_every_layer_and_field(client, scene):
 
 def test_style_uses_only_our_sources_and_layers(client, scene):
     style = client.get("/tiles/style.json").json()
-    assert style["version"] == 8 and "glyphs" not in style and "sprite" not in style
+    assert style["version"] == 8 and "sprite" not in style
+    assert style["glyphs"] == "http://testserver/tiles/glyphs/{fontstack}/{range}.pbf"  # our own (tiles/glyphs.py)
     assert style["sources"] == {"village": {"type": "vector", "url": "http://testserver/tiles/tiles.json"},
                                 "basemap": {"type": "vector", "url": "http://testserver/tiles/basemap.json"}}
     for source, tilejson in (("village", "/tiles/tiles.json"), ("basemap", "/tiles/basemap.json")):
@@ -263,7 +273,9 @@ def test_landlord_phone_never_reaches_tiles(client, scene):
     landlord.save()
     scene["building"].landlord = landlord
     scene["building"].save()
-    assert b"13912345678" not in client.get(url_at(60, 57)).content
+    tile = client.get(url_at(60, 57))
+    assert b"13912345678" not in tile.content
+    assert decode(tile)["buildings"][scene["building"].pk]["phone_public"] is True  # only whether it is public
 
 
 def _wsgi_get(path, **headers):

@@ -20,6 +20,7 @@ async function api(path, options = {}) {
 const empty = { type: "FeatureCollection", features: [] };
 const map = new maplibregl.Map({
   container: "map", attributionControl: false, center: [102.7, 25.03], zoom: 16,
+  localIdeographFontFamily: false,  // Chinese from our glyphs (/tiles/glyphs/), not the device's fonts
   style: script.dataset.style,  // our basemap (streets, alleys, river, walls, gates) under the coverage layers
 });
 map.addControl(new maplibregl.NavigationControl({ showCompass: true }));

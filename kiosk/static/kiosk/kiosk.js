@@ -30,7 +30,7 @@ style.sources.village = {type: "vector", tiles: [tileTemplate], minzoom: 8, maxz
 const START = {center: [cfg.lon, cfg.lat], zoom: 16.6, pitch: 55, bearing: -12};
 const map = new maplibregl.Map({
   container: "map", style, ...START, attributionControl: false,
-  localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif",
+  localIdeographFontFamily: false,  // Chinese from our glyphs (/tiles/glyphs/), not the device's fonts
 });
 window.kioskMap = map;
 const here = document.createElement("div");
@@ -115,7 +115,8 @@ function roomCard(r, i) {
   li.innerHTML = `
     <div><div class="addr">${shortAddress(r.address)}</div>
       <div class="meta">${fmt(T.floor_room, {floor: r.floor, number: r.number})} · ${r.area_m2} ${T.sqm} · ${fmt(T.persons, {n: r.capacity})}</div>
-      <div class="meta">${fmt(T.walk, {m: r.walk_m})}</div>${phone}</div>
+      <div class="meta">${fmt(T.walk, {m: r.walk_m})}</div>${phone}${
+      r.photos && r.photos.length ? `<img class="thumb" src="${r.photos[0]}" alt="" loading="lazy">` : ""}</div>
     <div><div class="rent">${r.rent}<small> ${T.per_month}</small></div>
       <img class="qr" alt="QR" loading="lazy" src="${cfg.roomQr.replace("{id}", r.id)}"><div class="qrcap">${T.scan}</div></div>`;
   li.addEventListener("click", () => showRoom(r));
@@ -184,14 +185,20 @@ async function openBuilding(code) {
   }));
 }
 
+// The landlord's own text: shown as text, never as markup.
+const esc = s => String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+
 function showRoom(r) {
   highlight(r.building);
   map.flyTo({center: [r.lon, r.lat], zoom: 17.6, pitch: 60, duration: 1200});
   const phone = r.landlord_phone ? `${T.phone}: ${r.landlord_phone}` : T.ask_hall;
+  const about = r.description ? `<p class="about">${esc(r.description)}</p>` : "";
+  const photos = (r.photos || []).length
+    ? `<div class="photos">${r.photos.map(u => `<img src="${esc(u)}" alt="" loading="lazy">`).join("")}</div>` : "";
   openSheet(`<h2>${r.address}</h2><div class="detail" data-room="${r.id}">
     <div><div class="rent">${r.rent} ${T.per_month}</div>
       <div>${fmt(T.floor_room, {floor: r.floor, number: r.number})} · ${r.area_m2} ${T.sqm}</div>
-      <div>${fmt(T.persons, {n: r.capacity})} · <span class="walk">${fmt(T.walk, {m: r.walk_m})}</span></div><div>${phone}</div></div>
+      <div>${fmt(T.persons, {n: r.capacity})} · <span class="walk">${fmt(T.walk, {m: r.walk_m})}</span></div><div>${phone}</div>${about}${photos}</div>
     <div><img class="qr" alt="QR" src="${cfg.roomQr.replace("{id}", r.id)}?k=${encodeURIComponent(cfg.kiosk)}"><div class="qrcap">${T.scan}</div></div></div>`);
   routeTo(r.id).then(route => {
     const shown = sheet.querySelector(`.detail[data-room="${r.id}"] .walk`);

@@ -1,6 +1,13 @@
 // Kiosk registration page: after a room is picked, poll the outcome of the card reader's latest
 // reading (masked) and refresh the occupants; sign out when nobody touches the screen for the
 // kiosk's idle time. Separate from kiosk.js (the vacant-room page).
+// Picking a building shows its rooms (no inline onchange: the Content-Security-Policy refuses it).
+(function () {
+  "use strict";
+  var select = document.querySelector("#pick-building select[name=building]");
+  if (select) select.addEventListener("change", function () { select.form.submit(); });
+})();
+
 (function () {
   "use strict";
   var box = document.getElementById("armed");

@@ -15,7 +15,7 @@ await new Promise((ok, fail) => {
 const map = window.plannerMap;
 map.createPane("basemap").style.zIndex = 150;  // under Leaflet's overlay pane and the grid panes
 const gl = L.maplibreGL({style: el.dataset.style, interactive: false, pane: "basemap",
-  localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif"}).addTo(map);
+  localIdeographFontFamily: false}).addTo(map);
 window.plannerBasemap = gl;
 
 const snapLines = L.geoJSON(null, {pmIgnore: true, snapIgnore: false, interactive: false,

@@ -21,7 +21,7 @@ window.screenState = state;
 const style = await (await fetch(config.style)).json();
 const map = new maplibregl.Map({
   container: "map", style, bounds: config.bounds, fitBoundsOptions: {padding: 30}, pitch: 40, bearing: -12,
-  localIdeographFontFamily: FONT, attributionControl: false, interactive: false, fadeDuration: 0,
+  localIdeographFontFamily: false, attributionControl: false, interactive: false, fadeDuration: 0,
 });
 map.once("idle", () => { document.body.dataset.mapReady = "1"; });
 
