@@ -43,9 +43,14 @@ FORMAT = "model3d-1"  # bump to rebuild every tile after a change of the writer
 MAX_BUILDINGS = 40  # a quadtree leaf holds at most this many buildings (unless MAX_DEPTH is reached)
 MAX_DEPTH = 8
 OVERVIEW = "o-0-0-0"  # key of the root content: the whole community, one block per building
-OVERVIEW_ERROR = 30.0  # metres: the overview holds until the camera is within about a kilometre
+# Geometric errors (metres) decide, with the viewer's maximum screen-space error (16 px), how near the
+# camera must come before a level is replaced by the next. At /3d/'s default view of the demo
+# (≈1.2 km from the nearest building, 720 px high) the overview's 10 m is ≈9 px and a 1080 px
+# screen ≈13 px: the first frame needs the overview alone (30 m was ≈27 px: every leaf was
+# fetched before the first frame). Parents above children: 10 > 8 > 0.
+OVERVIEW_ERROR = 10.0  # the overview holds until the camera is within ≈0.9 km (720 px high)
 OVERVIEW_SIMPLIFY = 0.5  # metres: footprints of the overview are simplified this much (fewer vertices)
-BUILDING_ERROR = 12.0  # metres: what a block hides of the rooms (rooms show within a few hundred m)
+BUILDING_ERROR = 8.0  # what a block hides of the rooms: rooms show within ≈0.5 km (720 px high)
 FLOOR_GAP = 0.12  # metres left between storeys so floors read apart
 ADVISORY_LOCK = 7_303_001  # pg_advisory_xact_lock(ADVISORY_LOCK, community id): one build at a time
 
