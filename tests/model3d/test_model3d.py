@@ -69,7 +69,7 @@ def test_tileset_structure_and_our_checks(village):
     # leaves hanging straight under it once the camera comes closer.
     assert len(root["transform"]) == 16 and root["refine"] == "REPLACE"
     assert root["content"]["uri"].startswith("o-0-0-0.glb") and all(c["content"]["uri"].startswith("b-") for c in root["children"])
-    assert tileset["geometricError"] > root["geometricError"] > 12
+    assert tileset["geometricError"] > root["geometricError"] > max(c["geometricError"] for c in root["children"]) > 0
     assert check_tileset(state) == []
     # Quadtree: 60 buildings need more than one leaf; each leaf is a building tile refined by rooms.
     leaves = [k for k in _glbs(state) if k.startswith("b-")]
@@ -85,7 +85,7 @@ def test_tileset_structure_and_our_checks(village):
     assert coarse and all(t["refine"] == "REPLACE" and t["geometricError"] > 0 for t in coarse)
     fine = [t["children"][0] for t in coarse]
     assert all(t["geometricError"] == 0 and t["content"]["uri"].startswith("r-") for t in fine)
-    assert all(t["geometricError"] > 20 for t in tiles if "content" not in t)
+    assert all("content" in t for t in tiles)  # no empty quadrants between the overview and the leaves
 
 
 def test_our_checks_catch_broken_tiles(village):
