@@ -149,8 +149,10 @@ def _tile_hash(frame: EnuFrame, kind: str, building_ids: list[int], digest: dict
     return h.hexdigest()
 
 
-def _load(building_ids: list[int]):
-    """Buildings and rooms of these ids, geometry as shapely in lon/lat."""
+def _load(building_ids: list[int], with_rooms: list[int] | None = None):
+    """Buildings of these ids, and the rooms of those in `with_rooms` (all by default), geometry as
+    shapely in lon/lat. The blocks of the coarse tiles and of the overview need no rooms: an edit of
+    one building re-meshes the overview of every building without reading every room."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT id, code, floors, storey_height_m, effective_height_m, ST_AsBinary(footprint)"
@@ -160,7 +162,8 @@ def _load(building_ids: list[int]):
                      for r in cur.fetchall()}
         cur.execute(
             "SELECT id, building_id, floor, number, ST_AsBinary(coalesce(footprint, layout))"
-            " FROM buildings_room WHERE building_id = ANY(%s) ORDER BY building_id, floor, number", [building_ids])
+            " FROM buildings_room WHERE building_id = ANY(%s) ORDER BY building_id, floor, number",
+            [building_ids if with_rooms is None else with_rooms])
         for rid, bid, floor, number, wkb in cur.fetchall():
             buildings[bid]["rooms"].append([rid, floor, number, shapely.from_wkb(bytes(wkb)) if wkb else None])
     for b in buildings.values():  # rooms without any outline yet: the same strip layout, on the fly
@@ -287,7 +290,8 @@ def build_community(community: Community, *, force: bool = False) -> BuildResult
             wanted[OVERVIEW] = (_tile_hash(frame, "o", every, digest), every)
         stored = {t.key: t for t in TileContent.objects.filter(state=state).defer("glb")}
         todo = [k for k, (h, _) in wanted.items() if force or k not in stored or stored[k].content_hash != h]
-        data = _load(sorted({b for k in todo for b in wanted[k][1]})) if todo else {}
+        rooms_of = sorted({b for k in todo if k[0] == "r" for b in wanted[k][1]})
+        data = _load(sorted({b for k in todo for b in wanted[k][1]}), rooms_of) if todo else {}
         features = 0
         for key in todo:
             h, ids = wanted[key]
