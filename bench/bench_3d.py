@@ -70,7 +70,9 @@ def before_layout(tileset_json: str) -> str:
 def _open(page, port: int) -> dict:
     glbs = []
     page.on("request", lambda r: glbs.append(r.url) if ".glb" in r.url else None)
-    page.goto(f"http://127.0.0.1:{port}/3d/")
+    response = page.goto(f"http://127.0.0.1:{port}/3d/")
+    if response.status != 200:  # e.g. no collected static files: fail now, not after waiting 300 s
+        raise RuntimeError(f"/3d/ answered {response.status}: {response.text()[:300]}")
     page.wait_for_selector("body[data-ready='1']", timeout=300_000)
     return {"navigation_to_first_frame_ms": page.evaluate("Math.round(performance.now())"),
             "viewer_start_to_first_frame_ms": int(page.evaluate("document.body.dataset.firstFrameMs")),
@@ -84,6 +86,10 @@ def viewer_first_frame(url: str, state_pk: int) -> dict:
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
+    if not (ROOT / "staticfiles" / "staticfiles.json").exists():
+        # The production server finds static files by the manifest of collectstatic; without it /3d/
+        # answers 500 and no first frame ever comes (`make bench-3d` collects them first).
+        manage(url, "collectstatic", "--noinput", "-v", "0")
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "MODEL3D_BACKGROUND": "false",
            "PORT": str(port), "WORKERS": "2", "THREADS": "4"}
