@@ -5,6 +5,10 @@
 //   of corridors, width in ground metres by class;  walls — one GroundPolylinePrimitive of thin
 //   lines;  gates — a PointPrimitiveCollection, main gates and place names labelled up close.
 // Loaded after the model's first frame (the caller waits for it), from our own server only.
+// Built synchronously on the main thread (`asynchronous: false`): a community's ground is a few
+// hundred small shapes (milliseconds), and Cesium's asynchronous path would start web workers
+// from blob: scripts, which our Content-Security-Policy refuses (model3d/csp.py) — no need to
+// loosen it for this.
 
 const C = window.Cesium;
 
@@ -20,7 +24,7 @@ function instance(geometry, css, alpha, id) {
 function groundPrimitive(instances, translucent) {
   if (!instances.length) return null;
   return new C.GroundPrimitive({
-    geometryInstances: instances, classificationType: C.ClassificationType.TERRAIN,
+    geometryInstances: instances, classificationType: C.ClassificationType.TERRAIN, asynchronous: false,
     appearance: new C.PerInstanceColorAppearance({flat: true, translucent}),
   });
 }
@@ -38,6 +42,8 @@ export class Ground3D {
     const features = bodies.filter(Boolean).flatMap(b => b.features);
     const colours = (bodies.find(Boolean) || {}).colours;
     if (!colours || !features.length) return this;
+    // Synchronous ground primitives need the approximate terrain heights (a file of Cesium's own Assets).
+    await Promise.all([C.GroundPrimitive.initializeTerrainHeights(), C.GroundPolylinePrimitive.initializeTerrainHeights()]);
     this.draw(features, colours);
     await Promise.all(this.primitives.map(p => this._ready(p)));
     this.viewer.scene.requestRender();
@@ -77,6 +83,7 @@ export class Ground3D {
       attributes: {color: C.ColorGeometryInstanceAttribute.fromColor(colour(colours.wall))}})));
     if (walls.length) {
       this._add(new C.GroundPolylinePrimitive({geometryInstances: walls, classificationType: C.ClassificationType.TERRAIN,
+                                               asynchronous: false,
                                                appearance: new C.PolylineColorAppearance()}));
     }
     const points = new C.PointPrimitiveCollection();
