@@ -408,6 +408,12 @@ if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
         f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
     )
 
+# --- Resident reports (reports/) ------------------------------------------------------------------
+# Submissions per window (REPORTS_SUBMIT_WINDOW_SECONDS, 600 s by default): per device (cookie or
+# Open311 device_id, with the address) and per address whatever the device key (reports/ratelimit.py).
+REPORTS_SUBMIT_LIMIT = env_int("GIS_REPORTS_SUBMIT_LIMIT", 5, minimum=1)
+REPORTS_SUBMIT_IP_LIMIT = env_int("GIS_REPORTS_SUBMIT_IP_LIMIT", 30, minimum=1)
+
 # --- Three-colour safety rating (safety/) and the service hall's screen (screen/) ------------------
 # Where incidents come from (safety/sources.py); the resident-reports source switches itself off
 # when the reports app is not installed.
