@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from model3d import views
+from model3d import ground, views
 
 app_name = "model3d"
 urlpatterns = [
@@ -10,5 +10,6 @@ urlpatterns = [
     re_path(r"^tiles/3d/(?P<rest>.*)$", views.malformed),
     path("3d/", views.viewer, name="viewer"),
     path("3d/status.json", views.status, name="status"),
+    path("3d/ground/<str:code>.json", ground.ground_view, name="ground"),
     path("3d/room/<int:room_id>.json", views.room_card, name="room"),
 ]

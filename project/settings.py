@@ -87,7 +87,7 @@ REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=360
 REPLICA_READ_YOUR_WRITES_S = env_int("REPLICA_READ_YOUR_WRITES_S", 10, minimum=1)
 REPLICA_READ_VIEWS = {
     "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:basemap_tilejson", "tiles:style", "tiles:basemap_style",
-    "api:vacant-rooms", "model3d:status", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
+    "api:vacant-rooms", "model3d:status", "model3d:ground", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
     "qrcodes:building", "kiosk:page", "kiosk:room", "kiosk:room-qr",
 }
 
