@@ -21,7 +21,8 @@ COARSE_M, FINE_M = 20.0, 3.0
 
 
 class Extract(models.Model):
-    """One import unit: an OSM extract (by name) or a demo community's streets."""
+    """One import unit: an OSM extract (by name), a demo community's streets, or a survey's layers
+    (named "survey:<source>", see basemap/survey/)."""
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
     source = models.CharField(_("来源文件"), max_length=255, blank=True)
@@ -29,6 +30,11 @@ class Extract(models.Model):
     # Bounding box of what was loaded (lon/lat): what a re-import's tiles must be refreshed over.
     area = models.PolygonField(_("范围"), srid=STORAGE_SRID, null=True, blank=True)
     counts = models.JSONField(_("要素数"), default=dict, blank=True)
+    # A survey's layers (basemap/survey/) are an extract of their own — so re-importing the survey
+    # replaces exactly its features and never the OSM extract's — joined to the extract they lie
+    # on: the walking network of `base` is built from both (routes/network.py).
+    base = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="surveys",
+                             verbose_name=_("所属底图"))
 
     class Meta:
         verbose_name = _("底图数据")

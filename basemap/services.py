@@ -63,23 +63,30 @@ def _area(extract_id: int) -> GEOSGeometry | None:
     return geom if geom.geom_type == "Polygon" else geom.envelope
 
 
-def delete_features(extract_id: int) -> None:
+def delete_features(extract_id: int, models=FEATURE_MODELS) -> None:
     with connection.cursor() as cur:
-        for model in FEATURE_MODELS:
+        for model in models:
             cur.execute(sql.SQL("DELETE FROM {} WHERE extract_id = %s").format(
                 sql.Identifier(model._meta.db_table)).as_string(None), [extract_id])
 
 
-def replace_extract(name: str, source: str, write: Callable[[int], None]) -> Extract:
-    """Replace extract `name` by what `write(extract_id)` inserts, atomically."""
+def replace_extract(name: str, source: str, write: Callable[[int], None], *, models=None,
+                    base: Extract | None = None) -> Extract:
+    """Replace extract `name` by what `write(extract_id)` inserts, atomically.
+
+    `models`: replace only the features of these tables (a survey re-importing its walls keeps
+    its roads); default all. `base`: the extract this one joins (a survey; see Extract.base)."""
     with transaction.atomic():
         extract, _ = Extract.objects.get_or_create(name=name, defaults={"source": source})
         # Two imports of the same extract at once: the second waits here for the first.
         extract = Extract.objects.select_for_update().get(pk=extract.pk)
+        if base is not None and extract.base_id != base.pk:
+            extract.base = base
+            extract.save(update_fields=["base"])
         old = cell_boxes(extract.pk)
-        delete_features(extract.pk)
+        delete_features(extract.pk, models or FEATURE_MODELS)
         write(extract.pk)
-        extract_replaced.send(sender=Extract, extract_id=extract.pk)
+        extract_replaced.send(sender=Extract, extract_id=extract.pk, models=tuple(models or FEATURE_MODELS))
         extract.source = source
         extract.area = _area(extract.pk)
         extract.counts = counts(extract.pk)
@@ -94,7 +101,12 @@ def remove_extract(name: str) -> bool:
         if extract is None:
             return False
         old = cell_boxes(extract.pk)
+        surveys = list(extract.surveys.values_list("pk", flat=True))
         delete_features(extract.pk)
         extract.delete()
+        # What was derived from both must follow: the base's network without the survey's ways,
+        # or a survey's own network once its base is gone.
+        for other in ([extract.base_id] if extract.base_id else []) + surveys:
+            extract_replaced.send(sender=Extract, extract_id=other, models=())
         invalidate_boxes(old, basemap_layers(), geometry_changed=True)
     return True

@@ -100,6 +100,10 @@ class BuildingQuerySet(models.QuerySet):
         return self.annotate(footprint_m2=GeographyArea("footprint"))
 
 
+# Kept by the rooms' trigger (migrations 0002, 0009); a save of a building never writes them.
+ROOM_COUNTERS = ("room_count", "vacant_count", "let_count")
+
+
 class Building(Tracked):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("社区"))
     # Derived from the footprint (gis_core.assign), never set by hand.
@@ -134,6 +138,7 @@ class Building(Tracked):
     # the ORM, COPY or SQL. Tiles and lists read them instead of counting rooms per request.
     room_count = models.PositiveIntegerField(_("房间数"), db_default=0, editable=False)
     vacant_count = models.PositiveIntegerField(_("空置房间数"), db_default=0, editable=False)
+    let_count = models.PositiveIntegerField(_("已出租房间数"), db_default=0, editable=False)
     qr_token = models.CharField(_("门牌二维码令牌"), max_length=32, unique=True, default=new_qr_token, editable=False)
     # Provenance for idempotent re-import (onboarding.footprints): same source + id updates in place.
     source = models.CharField(_("数据来源"), max_length=100, blank=True)
@@ -175,7 +180,7 @@ class Building(Tracked):
             # The room counters belong to the rooms' trigger: a stale in-memory copy (rooms let
             # since this instance was loaded) must never be written back.
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields if not f.primary_key
-                                       and not f.generated and f.name not in ("room_count", "vacant_count")]
+                                       and not f.generated and f.name not in ROOM_COUNTERS]
         super().save(*args, **kwargs)
 
     def revoke_qr_token(self) -> str:

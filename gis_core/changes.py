@@ -198,11 +198,28 @@ def saving(instance, update_fields: Iterable[str] | None = None):
 
 # --- delivery ------------------------------------------------------------------------------------
 
+# How located_changed is sent after the commit: inline (None, the default: a request's response
+# leaves with its tiles already tombstoned), or handed to a runner — a background process such as
+# the reports' clock (reports/clock.py) passes a one-thread executor's submit, so that writing
+# tombstones does not hold up its next batch; they follow in order, moments later.
+_after_commit_runner = None
+
+
+def run_after_commit_with(runner) -> None:
+    """Send located_changed through `runner(fn)` (None: inline). For background processes only."""
+    global _after_commit_runner
+    _after_commit_runner = runner
+
+
 def _deliver(model, change: Change) -> None:
     if not change.ids:
         return
     located_written.send(sender=model, change=change)
-    transaction.on_commit(lambda: located_changed.send(sender=model, change=change))
+
+    def send():
+        located_changed.send(sender=model, change=change)
+
+    transaction.on_commit(send if _after_commit_runner is None else lambda: _after_commit_runner(send))
 
 
 def _deleted(sender, instance, **kwargs):

@@ -67,6 +67,7 @@ def kiosk_page(request, code: str):
             "tileset": reverse("model3d:root"),
             "status": reverse("model3d:status") + f"?community={kiosk.community.code}",
             "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
+            "ground": [reverse("model3d:ground", args=[kiosk.community.code])],  # the basemap under it
             "ion": ion.client_config(),  # None offline: nothing of Cesium ion is requested
         }
     from safety.public import legend  # grids' safety colours, where the administrator published them

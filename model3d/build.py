@@ -2,8 +2,11 @@
 
 Layout of a community tileset (3D Tiles 1.1, content glTF/GLB):
 
-    root (quadtree over the community, refine ADD, no content)
-     └─ … quadrants, split while they hold more than MAX_BUILDINGS buildings …
+    root  o-0-0-0.glb  every building as one simplified block in one file, one feature per building
+     │                 (geometricError OVERVIEW_ERROR, refine REPLACE): the whole community seen from
+     │                 afar — what /3d/ shows first — costs one request instead of one per leaf
+     └─ the leaves of a quadtree over the community (split while a quadrant holds more than
+        MAX_BUILDINGS buildings), straight under the overview:
           └─ leaf:  b-z-x-y.glb  every building as one block, one feature per building
                     (geometricError BUILDING_ERROR, refine REPLACE)
                └─   r-z-x-y.glb  every room as its own feature on its floor (geometricError 0)
@@ -39,7 +42,15 @@ log = logging.getLogger(__name__)
 FORMAT = "model3d-1"  # bump to rebuild every tile after a change of the writer
 MAX_BUILDINGS = 40  # a quadtree leaf holds at most this many buildings (unless MAX_DEPTH is reached)
 MAX_DEPTH = 8
-BUILDING_ERROR = 12.0  # metres: what a block hides of the rooms (rooms show within a few hundred m)
+OVERVIEW = "o-0-0-0"  # key of the root content: the whole community, one block per building
+# Geometric errors (metres) decide, with the viewer's maximum screen-space error (16 px), how near the
+# camera must come before a level is replaced by the next. At /3d/'s default view of the demo
+# (≈1.2 km from the nearest building, 720 px high) the overview's 10 m is ≈9 px and a 1080 px
+# screen ≈13 px: the first frame needs the overview alone (30 m was ≈27 px: every leaf was
+# fetched before the first frame). Parents above children: 10 > 8 > 0.
+OVERVIEW_ERROR = 10.0  # the overview holds until the camera is within ≈0.9 km (720 px high)
+OVERVIEW_SIMPLIFY = 0.5  # metres: footprints of the overview are simplified this much (fewer vertices)
+BUILDING_ERROR = 8.0  # what a block hides of the rooms: rooms show within ≈0.5 km (720 px high)
 FLOOR_GAP = 0.12  # metres left between storeys so floors read apart
 ADVISORY_LOCK = 7_303_001  # pg_advisory_xact_lock(ADVISORY_LOCK, community id): one build at a time
 
@@ -138,8 +149,10 @@ def _tile_hash(frame: EnuFrame, kind: str, building_ids: list[int], digest: dict
     return h.hexdigest()
 
 
-def _load(building_ids: list[int]):
-    """Buildings and rooms of these ids, geometry as shapely in lon/lat."""
+def _load(building_ids: list[int], with_rooms: list[int] | None = None):
+    """Buildings of these ids, and the rooms of those in `with_rooms` (all by default), geometry as
+    shapely in lon/lat. The blocks of the coarse tiles and of the overview need no rooms: an edit of
+    one building re-meshes the overview of every building without reading every room."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT id, code, floors, storey_height_m, effective_height_m, ST_AsBinary(footprint)"
@@ -149,7 +162,8 @@ def _load(building_ids: list[int]):
                      for r in cur.fetchall()}
         cur.execute(
             "SELECT id, building_id, floor, number, ST_AsBinary(coalesce(footprint, layout))"
-            " FROM buildings_room WHERE building_id = ANY(%s) ORDER BY building_id, floor, number", [building_ids])
+            " FROM buildings_room WHERE building_id = ANY(%s) ORDER BY building_id, floor, number",
+            [building_ids if with_rooms is None else with_rooms])
         for rid, bid, floor, number, wkb in cur.fetchall():
             buildings[bid]["rooms"].append([rid, floor, number, shapely.from_wkb(bytes(wkb)) if wkb else None])
     for b in buildings.values():  # rooms without any outline yet: the same strip layout, on the fly
@@ -181,10 +195,12 @@ def _polygons(geom) -> list:
 
 
 def _mesh(frame: EnuFrame, kind: str, building_ids: list[int], data) -> TileMesh:
-    if kind == "b":
+    if kind in ("b", "o"):
         mesh = TileMesh("building", [Column("building_id", "SCALAR", "UINT32"), Column("building", "STRING"),
                                      Column("floors", "SCALAR", "UINT16")])
         local = _to_local(frame, [data[b]["footprint"] for b in building_ids])
+        if kind == "o":  # the overview: fewer vertices, a block still covers its building
+            local = [fp.simplify(OVERVIEW_SIMPLIFY, preserve_topology=True) for fp in local]
         for bid, fp in zip(building_ids, local):
             b = data[bid]
             mesh.add([(p, 0.0, b["height"]) for p in _polygons(fp)], building_id=bid, building=b["code"],
@@ -232,9 +248,22 @@ def _tileset(frame: EnuFrame, root: Node, stored: dict[str, TileContent], fallba
                 "refine": "ADD", "children": [k[0] for k in kids]}, bounds
 
     body, bounds = tile(root)
+    if OVERVIEW in stored:
+        # The overview on top, replaced by the leaves once the camera comes closer. The leaves hang
+        # straight under it (no empty quadrants between: an empty tile with a small error would not be
+        # refined, and its part of the community would vanish once the overview is replaced).
+        o = stored[OVERVIEW]
+        bounds = _union([bounds, (o.bounds["min"], o.bounds["max"])])
+
+        def leaves(t):
+            return [t] if "content" in t else [x for c in t.get("children", []) for x in leaves(c)]
+
+        body = {"boundingVolume": {"box": _box(bounds)}, "geometricError": OVERVIEW_ERROR, "refine": "REPLACE",
+                "content": {"uri": f"{OVERVIEW}.glb?v={o.content_hash[:16]}"}, "children": leaves(body)}
+    top_error = round(max(root.size, 2 * OVERVIEW_ERROR), 1)
     body["transform"] = frame.transform()
     return {"asset": {"version": "1.1", "generator": "urban-village-gis model3d"},
-            "geometricError": body["geometricError"], "root": body}, bounds
+            "geometricError": top_error, "root": body}, bounds
 
 
 def build_community(community: Community, *, force: bool = False) -> BuildResult:
@@ -256,9 +285,13 @@ def build_community(community: Community, *, force: bool = False) -> BuildResult
         for leaf in _leaves(root):
             for kind in ("b", "r"):
                 wanted[f"{kind}-{leaf.name}"] = (_tile_hash(frame, kind, leaf.buildings, digest), leaf.buildings)
+        if digest:
+            every = sorted(digest)
+            wanted[OVERVIEW] = (_tile_hash(frame, "o", every, digest), every)
         stored = {t.key: t for t in TileContent.objects.filter(state=state).defer("glb")}
         todo = [k for k, (h, _) in wanted.items() if force or k not in stored or stored[k].content_hash != h]
-        data = _load(sorted({b for k in todo for b in wanted[k][1]})) if todo else {}
+        rooms_of = sorted({b for k in todo if k[0] == "r" for b in wanted[k][1]})
+        data = _load(sorted({b for k in todo for b in wanted[k][1]}), rooms_of) if todo else {}
         features = 0
         for key in todo:
             h, ids = wanted[key]

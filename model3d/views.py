@@ -190,6 +190,7 @@ def viewer(request):
         # One community (the usual deployment): only its vacant rooms; several: all of them.
         "status": reverse("model3d:status") + (f"?community={communities[0]['code']}" if len(communities) == 1 else ""),
         "room": reverse("model3d:room", args=[0]).replace("/0.json", "/{id}.json"),
+        "ground": [reverse("model3d:ground", args=[c["code"]]) for c in communities],  # the basemap under it
         "pollSeconds": settings.KIOSK_POLL_SECONDS,
         "maxFloor": Room.objects.order_by("-floor").values_list("floor", flat=True).first() or 1,
         "view": ([communities[0]["tileset3d__west"], communities[0]["tileset3d__south"],

@@ -87,7 +87,7 @@ REPLICA_MAX_LAG_S = env_float("REPLICA_MAX_LAG_S", 5.0, minimum=0.0, maximum=360
 REPLICA_READ_YOUR_WRITES_S = env_int("REPLICA_READ_YOUR_WRITES_S", 10, minimum=1)
 REPLICA_READ_VIEWS = {
     "tiles:tile", "tiles:layer_tile", "tiles:tilejson", "tiles:basemap_tilejson", "tiles:style", "tiles:basemap_style",
-    "api:vacant-rooms", "model3d:status", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
+    "api:vacant-rooms", "model3d:status", "model3d:ground", "model3d:root", "model3d:tileset", "model3d:content", "model3d:room",
     "qrcodes:building", "kiosk:page", "kiosk:room", "kiosk:room-qr",
 }
 
@@ -407,6 +407,12 @@ if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/\s]+", PUBLIC_BASE_URL):
     raise ImproperlyConfigured(
         f"GIS_PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must be an origin like https://gis.example.cn, without a path."
     )
+
+# --- Resident reports (reports/) ------------------------------------------------------------------
+# Submissions per window (REPORTS_SUBMIT_WINDOW_SECONDS, 600 s by default): per device (cookie or
+# Open311 device_id, with the address) and per address whatever the device key (reports/ratelimit.py).
+REPORTS_SUBMIT_LIMIT = env_int("GIS_REPORTS_SUBMIT_LIMIT", 5, minimum=1)
+REPORTS_SUBMIT_IP_LIMIT = env_int("GIS_REPORTS_SUBMIT_IP_LIMIT", 30, minimum=1)
 
 # --- Three-colour safety rating (safety/) and the service hall's screen (screen/) ------------------
 # Where incidents come from (safety/sources.py); the resident-reports source switches itself off

@@ -5,7 +5,7 @@ sharing; the in-app notifications. Grid workers and administrators, each within 
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -69,7 +69,7 @@ def detail(request, report_id: int):
         duplicates = [r for r in nearby_open(report.category, report.location).select_related("category")[:10]
                       if r.pk != report.pk]
     return render(request, "reports/duty_report.html", {
-        "report": report, "events": events, "photos": report.photos.values("id", "kind", "created_at"),
+        "report": report, "events": events, "photos": report.photos.annotate(pending=ExpressionWrapper(Q(image_sealed__isnull=True), output_field=BooleanField())).values("id", "kind", "created_at", "pending"),
         "duplicates": duplicates, "followers": report.duplicates.count(), "mine": report.assignee_id == request.user.pk,
         "actions": _actions(report, request.user), "has_phone": report.phone_sealed is not None,
     })
@@ -101,14 +101,12 @@ def act(request, report_id: int, action: str):
             location = parse_point(request.POST["lat"], request.POST["lon"])
         proof = []
         if action == "resolved":
-            proof = photos.clean_all([f.read(photos.MAX_BYTES + 1) for f in request.FILES.getlist("photo")])
+            proof = photos.check_all([f.read(photos.MAX_BYTES + 1) for f in request.FILES.getlist("photo")])
             if not proof:
                 raise BadRequest(_("办结需要上传一张现场照片"), field="photo")
         clock.schedule(dispatch.step(report, request.user, action, location=location,
                                      reason=(request.POST.get("reason") or "").strip()[:300]))
-        ReportPhoto.objects.bulk_create(
-            ReportPhoto(report=report, kind="resolution", image_sealed=crypto.seal("report_photo", data))
-            for data in proof)
+        photos.store(report, proof, kind="resolution")  # cleaned by the clock worker
     else:
         raise Http404
     return redirect("duty-report", report_id=report.pk)
@@ -131,7 +129,8 @@ def merge_view(request, report_id: int):
 @require_safe
 def photo(request, report_id: int, photo_id: int):
     report = _report(request, report_id)
-    row = ReportPhoto.objects.filter(report=report, pk=photo_id).first()
+    # A photo still being cleaned is not served: only the cleaned JPEG ever leaves the table.
+    row = ReportPhoto.objects.filter(report=report, pk=photo_id, image_sealed__isnull=False).first()
     if row is None:
         raise Http404
     audit.record("unmask", actor=request.user, reason="report photo", report=report.pk, photo=row.pk)

@@ -204,17 +204,31 @@ class Report(Located):
 
 
 class ReportPhoto(models.Model):
+    """A photo is stored as uploaded (checked by its header only, sealed) and cleaned later by the
+    clock worker (reports.photos.clean_pending): until then `image_sealed` is empty, the row is
+    "processing", and nothing serves it. The upload never leaves this table."""
+
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos", verbose_name=_("上报"))
     # Re-encoded JPEG (resized, EXIF/GPS stripped); sealed because photos may show people.
-    image_sealed = models.BinaryField(_("照片（密文）"), editable=False)
+    image_sealed = models.BinaryField(_("照片（密文）"), null=True, editable=False)
+    # The upload as it came (EXIF and GPS included), sealed, until the worker has cleaned it.
+    upload_sealed = models.BinaryField(_("原始上传（密文）"), null=True, editable=False)
     kind = models.CharField(_("用途"), max_length=10, default="report")  # report | resolution
     created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("照片")
         verbose_name_plural = _("照片")
+        indexes = [models.Index(fields=["id"], condition=Q(upload_sealed__isnull=False), name="reportphoto_pending")]
+
+    @property
+    def pending(self) -> bool:
+        return self.image_sealed is None
 
     def image(self) -> bytes:
+        """The cleaned photo; never the upload."""
+        if self.image_sealed is None:
+            raise ValueError("photo not cleaned yet")
         return crypto.open_bytes("report_photo", self.image_sealed)
 
 
@@ -239,6 +253,7 @@ class ReportEvent(models.Model):
         "on_the_way": _("网格员在途"), "arrived": _("网格员已到场"), "resolved": _("已办结"),
         "unresolvable": _("无法办结"), "escalated": _("已上报上一级"), "overdue": _("已超时"),
         "confirmed": _("群众已确认办结"), "reopened": _("群众已重新打开"), "merged": _("已并入同一问题"),
+        "photo_dropped": _("一张照片无法使用"),
     }
 
     @classmethod

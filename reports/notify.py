@@ -121,9 +121,36 @@ def on_event(sender, instance: ReportEvent, created: bool, **kwargs) -> None:
     if not created or instance.action not in ("offered", "fallback", "escalated", "overdue", "reopened",
                                               "resolved", "unresolvable"):
         return
-    messages = messages_for(instance)
+    _store_and_send(messages_for(instance))
+
+
+def escalations(events) -> None:
+    """The clock's batch (reports.escalation): rows of (event id, report id, action, new level,
+    category id, assignee id), told as messages_for tells one escalated/overdue event — the
+    administrators (read once) and the assignee — stored with one insert, sent after the commit."""
+    from reports.models import Category, Level
+
+    if not events:
+        return
+    admins = list(_admins())
+    names = dict(Category.objects.filter(pk__in={e[4] for e in events}).values_list("pk", "name"))
+    assignees = get_user_model().objects.in_bulk({e[5] for e in events if e[5]})
+    levels = dict(Level.choices)
+    messages = []
+    for _event_id, report_id, action, level, category_id, assignee_id in events:
+        text = _("上报 %(r)s 超时，已升级到%(level)s") % {"r": f"#{report_id} {names.get(category_id, '')}",
+                                                      "level": levels.get(level, level)}
+        users = admins + ([assignees[assignee_id]] if assignee_id in assignees else [])
+        messages += [Message(action, report_id, text, u.pk, u.get_username()) for u in {u.pk: u for u in users}.values()]
+    _store_and_send(messages)
+
+
+def _store_and_send(messages: list[Message]) -> None:
+    """Store the in-app rows now (same transaction), send after commit."""
     Notification.objects.bulk_create(Notification(user_id=m.user_id, report_id=m.report_id, kind=m.kind,
                                                   text=m.text[:300]) for m in messages if m.user_id)
+    if not messages:
+        return
 
     def deliver():
         for m in messages:

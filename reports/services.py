@@ -15,8 +15,7 @@ from gis_core.errors import BadRequest, Unprocessable
 from gis_core.models import Community
 from gis_core.spatial import WEB_MERCATOR_SRID, GeographyDistance
 from reports import photos as photo_mod
-from reports.models import Category, Report, ReportEvent, ReportPhoto
-from residents import crypto
+from reports.models import Category, Report, ReportEvent
 
 DUPLICATE_RADIUS_M = 50
 MAX_DESCRIPTION = 500
@@ -72,7 +71,8 @@ def create_report(*, category_code: str, location: Point, description: str, phon
         raise BadRequest(_("电话号码无效"), field="phone")
     if not Community.objects.containing(location).exists():
         raise Unprocessable(_("该位置不在任何社区范围内"), field="location")
-    cleaned = photo_mod.clean_all(list(photos))  # before the transaction: decoding is slow
+    # The header check only: the clock worker decodes and cleans them (reports.photos).
+    uploads = photo_mod.check_all(list(photos))
     with transaction.atomic():
         report = Report(category=category, location=location, description=description, point=point,
                         building=building)
@@ -80,9 +80,7 @@ def create_report(*, category_code: str, location: Point, description: str, phon
             report.status, report.duplicate_of = Report.Status.DUPLICATE, into
         report.set_phone(phone)
         report.save()
-        ReportPhoto.objects.bulk_create(
-            ReportPhoto(report=report, image_sealed=crypto.seal("report_photo", data)) for data in cleaned
-        )
+        photo_mod.store(report, uploads)
         ReportEvent.objects.create(report=report, action="joined" if into else "created", status=report.status,
                                    level=report.level, reason=f"#{into.pk}" if into else "")
         if into is None and report.grid_id is not None:

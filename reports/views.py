@@ -100,16 +100,23 @@ def receipt(request, token: str):
     shown = report.duplicate_of or report
     # Only status and time line: no phone, no photos, no worker names on a page anyone with the link sees.
     events = list(shown.events.values("at", "action", "status", "level", "reason"))
+    if shown is not report:  # the reporter's own photos that could not be used
+        events = sorted(events + list(report.events.filter(action="photo_dropped").values(
+            "at", "action", "status", "level", "reason")), key=lambda e: e["at"])
     names = dict(Report.Status.choices)
     for e in events:
         e["status_name"] = names.get(e["status"], e["status"])
         e["action_name"] = ReportEvent.action_label(e["action"])
-        if e["action"] != "unresolvable":  # the assignee's reason for the resident; others are internal
+        if e["action"] == "photo_dropped":  # why the worker dropped it, stored untranslated
+            e["reason"] = _(e["reason"])
+        elif e["action"] != "unresolvable":  # the assignee's reason for the resident; others are internal
             e["reason"] = ""
     can_verdict = report.duplicate_of_id is None and report.status == Report.Status.RESOLVED and \
         report.resolved_at is not None and dispatch.within_verdict_window(report)
     return render(request, "reports/receipt.html", {
         "report": report, "shown": shown, "events": events, "can_verdict": can_verdict,
+        # Counts only: the photos themselves are for staff.
+        "photos_processing": report.photos.filter(image_sealed=None).count(),
         "message": request.GET.get("m", "") in VERDICT_MESSAGES and VERDICT_MESSAGES[request.GET["m"]],
         # Reported at a kiosk: a way back to its home page (a slug, looked up, never echoed raw).
         "kiosk_home": _kiosk_home(request.GET.get("k", "")),

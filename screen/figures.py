@@ -51,11 +51,9 @@ def compute(community: Community, now: datetime | None = None) -> dict:
         grids = _rows(cur, "SELECT g.id, g.code, g.name FROM gis_core_grid g WHERE g.community_id = %(c)s"
                            f" AND g.level = 'grid' AND {current} ORDER BY g.code", p)
         rooms = dict((gid, (vac, let)) for gid, vac, let in _rows(cur, (
-            # vacant rooms are counted on the building (a trigger keeps it); let rooms from the
-            # (status, building) index, building by building
-            "SELECT b.grid_id, sum(b.vacant_count)::int, sum(l.n)::int FROM buildings_building b"
-            " CROSS JOIN LATERAL (SELECT count(*) AS n FROM buildings_room r WHERE r.status = 'let'"
-            " AND r.building_id = b.id) l WHERE b.community_id = %(c)s GROUP BY b.grid_id"), p))
+            # vacant and let rooms are counted on the building (the rooms' trigger keeps both)
+            "SELECT b.grid_id, sum(b.vacant_count)::int, sum(b.let_count)::int FROM buildings_building b"
+            " WHERE b.community_id = %(c)s GROUP BY b.grid_id"), p))
         # from the counts the tenancy triggers keep per building and quarter hour (screen.models)
         regs = {gid: (today, week) for gid, today, week in _rows(cur, (
             "SELECT b.grid_id, coalesce(sum(n.n) FILTER (WHERE n.quarter >= %(midnight)s), 0)::int, sum(n.n)::int"

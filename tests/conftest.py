@@ -51,3 +51,16 @@ def _fresh_tile_store():
     caches["tiles_extent"].clear()
     extent._memo = None  # (kept only with a file store: tiles/extent.py)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the product's default language (Chinese): a request handled in this
+    process (LocaleMiddleware) or a test that switched to English leaves its language active on the
+    thread, and a later test's message would then depend on which test ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

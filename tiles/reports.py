@@ -11,12 +11,17 @@ from django.db import connection, transaction
 # and with `own` their own point too.
 _POINTS = ("SELECT DISTINCT ST_X(g.label_3857), ST_Y(g.label_3857) FROM reports_report r"
            " JOIN gis_core_grid g ON g.id = coalesce(r.mesh_id, r.grid_id) WHERE r.id = ANY(%s)")
+# Only a sensitive category's reports are drawn there (an ordinary one's point is the pipeline's):
+# half the tombstones of an escalation batch of ordinary reports.
+_SENSITIVE = " AND r.category_id IN (SELECT id FROM reports_category WHERE sensitive)"
 _OWN = " UNION SELECT ST_X(r.location_3857), ST_Y(r.location_3857) FROM reports_report r WHERE r.id = ANY(%s)"
 
 
 def _boxes(ids: list[int], own: bool = False) -> list[tuple]:
+    """With `own` (a category switched sensitive or not), every mesh point and own point of the
+    reports; without, the mesh points of the sensitive ones."""
     with connection.cursor() as cur:
-        cur.execute(_POINTS + (_OWN if own else ""), [ids, ids] if own else [ids])
+        cur.execute(_POINTS + _OWN if own else _POINTS + _SENSITIVE, [ids, ids] if own else [ids])
         return [(x, y, x, y) for x, y in cur.fetchall()]
 
 

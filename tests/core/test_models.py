@@ -183,23 +183,30 @@ def test_room_counters_follow_every_kind_of_write(building):
 
     rooms = [make_room(building, 1, f"10{i}") for i in range(1, 4)]
 
-    def counts():
-        building.refresh_from_db(fields=["room_count", "vacant_count"])
-        return building.room_count, building.vacant_count
+    def counts(b=building):
+        b.refresh_from_db(fields=["room_count", "vacant_count", "let_count"])
+        return b.room_count, b.vacant_count, b.let_count
 
-    assert counts() == (3, 3)
+    assert counts() == (3, 3, 0)
     Room.objects.filter(pk__in=[rooms[0].pk, rooms[1].pk]).update(status="let")
-    assert counts() == (3, 1)
+    assert counts() == (3, 1, 2)
     with connection.cursor() as cur:
         cur.execute("UPDATE buildings_room SET status = 'vacant' WHERE id = %s", [rooms[0].pk])
-    assert counts() == (3, 2)
+    assert counts() == (3, 2, 1)
+    Room.objects.filter(pk=rooms[0].pk).update(status="unavailable")
+    assert counts() == (3, 1, 1)
     rooms[2].delete()
-    assert counts() == (2, 1)
+    assert counts() == (2, 0, 1)
     other = make_building("B-2", (100, 100, 120, 115))
-    Room.objects.filter(pk=rooms[0].pk).update(building=other)  # a room moved to another building
-    assert counts() == (1, 0)
-    other.refresh_from_db()
-    assert (other.room_count, other.vacant_count) == (1, 1)
+    Room.objects.filter(pk=rooms[1].pk).update(building=other)  # a let room moved to another building
+    assert counts() == (1, 0, 0) and counts(other) == (1, 0, 1)
+    building.address = "改了地址"
+    building.save()  # a stale in-memory building never writes the counters back
+    assert counts() == (1, 0, 0)
+    # the same as counting the rooms
+    for b in (building, other):
+        assert counts(b) == (b.rooms.count(), b.rooms.filter(status="vacant").count(),
+                             b.rooms.filter(status="let").count())
 
 
 def test_rooms_without_an_outline_get_a_stable_derived_layout(building):

@@ -65,11 +65,15 @@ def test_tileset_structure_and_our_checks(village):
     tileset = json.loads(state.tileset_json)
     assert tileset["asset"]["version"] == "1.1"
     root = tileset["root"]
-    assert len(root["transform"]) == 16 and root["refine"] == "ADD"
+    # The root is the overview: every building as one block in one file, replaced by the quadtree
+    # leaves hanging straight under it once the camera comes closer.
+    assert len(root["transform"]) == 16 and root["refine"] == "REPLACE"
+    assert root["content"]["uri"].startswith("o-0-0-0.glb") and all(c["content"]["uri"].startswith("b-") for c in root["children"])
+    assert tileset["geometricError"] > root["geometricError"] > max(c["geometricError"] for c in root["children"]) > 0
     assert check_tileset(state) == []
     # Quadtree: 60 buildings need more than one leaf; each leaf is a building tile refined by rooms.
     leaves = [k for k in _glbs(state) if k.startswith("b-")]
-    assert len(leaves) >= 2 and result.tiles_built == 2 * len(leaves)
+    assert len(leaves) >= 2 and result.tiles_built == 2 * len(leaves) + 1
 
     def walk(t):
         yield t
@@ -81,7 +85,7 @@ def test_tileset_structure_and_our_checks(village):
     assert coarse and all(t["refine"] == "REPLACE" and t["geometricError"] > 0 for t in coarse)
     fine = [t["children"][0] for t in coarse]
     assert all(t["geometricError"] == 0 and t["content"]["uri"].startswith("r-") for t in fine)
-    assert all(t["geometricError"] > 20 for t in tiles if "content" not in t)
+    assert all("content" in t for t in tiles)  # no empty quadrants between the overview and the leaves
 
 
 def test_our_checks_catch_broken_tiles(village):
@@ -157,6 +161,23 @@ def test_every_room_is_one_feature_with_its_metadata(village):
     assert len(codes) == len(set(codes)) and set(codes) <= {b.code for b in village["buildings"]}
 
 
+def test_overview_is_one_file_with_every_building_lighter_than_the_leaves(village, client: Client):
+    community = village["community"]
+    build_community(community)
+    state = TilesetState.objects.get(community=community)
+    glbs = _glbs(state)
+    problems, _ = check_glb(glbs["o-0-0-0"])
+    assert problems == []
+    gltf, blob = parse_glb(glbs["o-0-0-0"])
+    table = property_table(gltf, blob)
+    assert sorted(table["building"]) == sorted(b.code for b in village["buildings"])
+    assert set(table) >= {"building_id", "building", "floors"}  # coloured by vacancy like the coarse tiles
+    coarse = sum(len(d) for k, d in glbs.items() if k.startswith("b-"))
+    assert len(glbs["o-0-0-0"]) <= coarse
+    r = client.get(f"/tiles/3d/{community.code}/o-0-0-0.glb")
+    assert r.status_code == 200 and r["Content-Type"] == "model/gltf-binary"
+
+
 def test_rebuild_meshes_only_the_changed_buildings_tiles(village):
     community = village["community"]
     build_community(community)
@@ -172,7 +193,7 @@ def test_rebuild_meshes_only_the_changed_buildings_tiles(village):
     result = build_community(community)
     after = {t.key: t.content_hash for t in TileContent.objects.filter(state=state)}
     changed = {k for k in after if after[k] != before.get(k)}
-    assert result.tiles_built == 2 and len(changed) == 2 and {k[0] for k in changed} == {"b", "r"}
+    assert result.tiles_built == 3 and len(changed) == 3 and {k[0] for k in changed} == {"b", "r", "o"}
     assert check_tileset(TilesetState.objects.get(pk=state.pk)) == []
     # A vacancy change is not in the tiles: nothing to rebuild.
     Room.objects.filter(building=b).update(status="let")
@@ -212,7 +233,7 @@ def test_background_thread_rebuilds_after_commit(village):
         thread.join(timeout=120)
         assert not thread.is_alive()
     new = dict(TileContent.objects.filter(state=state).values_list("key", "content_hash"))
-    assert len({k for k in new if new[k] != old.get(k)}) == 2
+    assert len({k for k in new if new[k] != old.get(k)}) == 3  # its coarse, rooms and the overview tile
     assert TilesetState.objects.get(pk=state.pk).dirty_since is None
 
 
@@ -344,4 +365,4 @@ def test_moving_a_building_to_another_community_marks_both(village, django_captu
     build_community(west)
     build_community(east)
     east_state = TilesetState.objects.get(community=east)
-    assert check_tileset(east_state) == [] and TileContent.objects.filter(state=east_state).count() == 2
+    assert check_tileset(east_state) == [] and TileContent.objects.filter(state=east_state).count() == 3

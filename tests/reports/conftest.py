@@ -98,6 +98,18 @@ def east_worker(mesh_scene):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request made with Accept-Language: en leaves
+    English active in the test's thread, and code called outside a request would answer in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _notify_log(settings, tmp_path):
     """The log-file notifier writes into the test's own directory, never var/log."""
     settings.REPORTS_NOTIFY_LOG = tmp_path / "notifications.log"

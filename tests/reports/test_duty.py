@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from audit.models import AuditEntry
+from reports import photos
 from reports.models import Notification, Report, WorkerPosition
 from reports.services import create_report
 from tests.factories import point
@@ -20,6 +21,7 @@ from tests.reports.conftest import jpeg_bytes, upload
 def report(gate, on_duty):
     r = create_report(category_code="sanitation", location=gate.location, description="垃圾满了", point=gate,
                       phone="13800138000", photos=[jpeg_bytes()])
+    photos.clean_pending()  # the clock worker's round
     r.refresh_from_db()
     assert r.assignee == on_duty
     return r

@@ -65,6 +65,9 @@ def test_photos_are_resized_and_stripped_of_gps(client, gate):
     r = client.post(f"/p/{gate.qr_token}/submit", {"category": "sanitation", "description": "x",
                                                     "photo": [upload(big.getvalue()), upload(jpeg_bytes())]})
     assert r.status_code == 201
+    from reports.photos import clean_pending
+
+    assert clean_pending() == 2  # the clock worker's round
     stored = [Image.open(io.BytesIO(p.image())) for p in Report.objects.get().photos.all()]
     from reports.photos import LONG_EDGE
 

@@ -57,6 +57,7 @@ def test_create_report_stores_clean_photos_and_escapes_html(mesh_scene):
                       phone="13800138000", photos=[jpeg_with_gps()])
     assert "<script>" not in r.description and "垃圾满了" in r.description
     assert r.grid == mesh_scene["west"] and r.photos.count() == 1
+    assert r.photos.get().pending and photos.clean_pending() == 1  # cleaned by the clock worker
     assert b"SecretCam" not in r.photos.get().image()
     assert [e.action for e in r.events.all()] == ["created", "fallback"]  # dispatched at once; nobody on duty
 

@@ -55,3 +55,36 @@ def test_nearby_lists_open_reports_of_the_category_without_reporter_data(client,
     assert [x["description"] for x in r.json()["results"]] == ["垃圾满了"]
     assert "13800138000" not in r.content.decode()
     assert client.get(f"/p/{gate.qr_token}/nearby", {"category": "x"}).status_code == 400
+
+
+def test_rotating_the_device_cookie_still_meets_the_address_limit(client, gate, settings):
+    """The per-device limit alone is dodged by a new `rdev` cookie (or device_id) on every submit;
+    the per-address limit ignores the device key, so both must pass."""
+    settings.REPORTS_SUBMIT_LIMIT, settings.REPORTS_SUBMIT_IP_LIMIT = 2, 3
+    codes = []
+    for i in range(4):
+        client.cookies["rdev"] = f"device-{i}"  # a fresh device every time
+        codes.append(post(client, gate, category="safety", description=f"第{i}次").status_code)
+    assert codes == [201, 201, 201, 429]
+    r = client.post(f"/p/{gate.qr_token}/submit", {"category": "safety", "description": "again"},
+                    HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 429 and "network" in r.json()["detail"] and int(r["Retry-After"]) > 0
+    # Another address is not held back by this one's count.
+    from django.test import Client
+
+    other = Client(REMOTE_ADDR="10.0.0.42")
+    assert other.post(f"/p/{gate.qr_token}/submit", {"category": "safety", "description": "别处"}).status_code == 201
+    assert Report.objects.count() == 4
+
+
+def test_open311_device_ids_rotated_meet_the_address_limit(client, gate, settings):
+    from reports.open311.models import ApiClient
+
+    settings.REPORTS_SUBMIT_IP_LIMIT = 2
+    api = ApiClient(name="t")
+    key = api.issue_key()
+    api.save()
+    codes = [client.post("/open311/v2/requests.json", {
+        "service_code": "safety", "api_key": key, "device_id": f"phone-{i}", "description": "楼道灯坏了",
+        "attribute[patrol_point]": gate.code}).status_code for i in range(3)]
+    assert codes == [200, 200, 429]  # Open311 answers a created request with 200

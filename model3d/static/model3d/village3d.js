@@ -5,6 +5,8 @@
 // Rooms are features of the tiles (room_id, building, floor, number); their colour comes at run
 // time from /3d/status.json (vacant rooms lit), polled with its ETag.
 
+import {groundAfterFirstFrame} from "./ground3d.js";
+
 const C = window.Cesium;
 C.Ion.defaultAccessToken = "no-ion-offline";  // never used: nothing of ion is loaded
 
@@ -57,6 +59,7 @@ export class Village3D {
     this.tileset.style.color = {evaluateColor(feature, result) { return C.Color.clone(self.colourOf(feature), result); }};
     this.tileset.style.show = {evaluate(feature) { return self.shows(feature); }};
     this.loaded = new Promise(resolve => this.tileset.initialTilesLoaded.addEventListener(resolve));
+    groundAfterFirstFrame(this, this.cfg.ground);  // the basemap on the ground, after the first frame
     this.tileset.allTilesLoaded.addEventListener(() => { document.body.dataset.tiles = "loaded"; });
     this.tileset.tileLoad.addEventListener(() => { document.body.dataset.tiles = "loading"; });
     await this.refreshStatus();
