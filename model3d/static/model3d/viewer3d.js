@@ -71,7 +71,9 @@ if (!cfg.view) {
   await village.loaded;
   village.viewer.scene.requestRender();
   requestAnimationFrame(() => {
-    document.body.dataset.firstFrameMs = String(Math.round(performance.now() - t0));
+    const now = performance.now();
+    document.body.dataset.firstFrameMs = String(Math.round(now - t0));
+    document.body.dataset.firstFrameAt = String(Math.round(now));  // since navigation began
     document.body.dataset.ready = "1";
     $("#note").hidden = true;
   });
