@@ -151,11 +151,38 @@ def test_a_refused_token_is_a_clear_error(model, ion_api, settings):
 
 def test_the_viewer_names_ion_only_with_a_token(client, model, settings):
     settings.CESIUM_ION_TOKEN = None
-    page = client.get("/3d/").content.decode()
+    response = client.get("/3d/")
+    page = response.content.decode()
     config = json.loads(page.split('id="viewer-config" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert config["ion"] is None and TOKEN not in page
+    assert "cesium.com" not in page and "cesium.com" not in response["Content-Security-Policy"]
     settings.CESIUM_ION_TOKEN = TOKEN
     settings.CESIUM_ION_CLIENT_TOKEN = "read-only"
     page = client.get("/3d/").content.decode()
     config = json.loads(page.split('id="viewer-config" type="application/json">', 1)[1].split("</script>", 1)[0])
     assert config["ion"] == {"token": "read-only", "server": settings.CESIUM_ION_API, "terrain": True, "imagery": 2}
+
+
+def test_settings_name_ion_only_with_a_token(tmp_path):
+    """Read in a fresh process as a deployment reads them: without CESIUM_ION_TOKEN neither ion's
+    address nor its hosts are in the settings or the content policy, even when CESIUM_ION_API is set."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as live
+
+    probe = ("import json, django; django.setup(); from django.conf import settings as s; "
+             "print(json.dumps([s.CESIUM_ION_API, repr(s.CONTENT_SECURITY_POLICY)]))")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CESIUM_ION")}
+    base.update(DJANGO_SETTINGS_MODULE="project.settings", CESIUM_ION_API="https://api.cesium.com")
+
+    def read(**extra):
+        out = subprocess.run([sys.executable, "-c", probe], env={**base, **extra}, cwd=live.BASE_DIR,
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    api, policy = read()
+    assert api == "" and "cesium" not in policy
+    api, policy = read(CESIUM_ION_TOKEN="a-token")
+    assert api == "https://api.cesium.com" and "cesium.com" in policy
