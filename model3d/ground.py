@@ -15,9 +15,9 @@ ground reads like every 2D map. Only basemap columns are selected — nothing ab
 Cached like the other public reads: an ETag, and the gzip body kept in the tile cache under the
 community, stamped with what it was made from (the community's boundary and the extracts over
 it: replace_extract rewrites an extract's `imported_at`). The stamp is read on the same database
-the body is (a lagging replica never stores an old body under a new stamp); the cached body is
-also dropped when a basemap extract is replaced or the community's boundary moves (receivers
-below, after the commit).
+the body is (a lagging replica never stores an old body under a new stamp). The stamp is the
+whole invalidation: a replaced extract or a moved boundary changes it, and a body stored under
+another stamp is made again — no receiver has to drop anything.
 """
 
 from __future__ import annotations
@@ -116,11 +116,6 @@ def _key(code: str) -> str:
     return f"ground3d:{code}"
 
 
-def forget(codes) -> None:
-    """Drop the cached ground of these communities (the next request makes it again)."""
-    caches["tiles"].delete_many([_key(c) for c in codes])
-
-
 @require_safe
 def ground_view(request, code: str):
     if not CODE.match(code):
@@ -153,26 +148,3 @@ def _with(response: HttpResponse, headers: dict) -> HttpResponse:
     for k, v in headers.items():
         response[k] = v
     return response
-
-
-# -- invalidation ---------------------------------------------------------------------------------
-
-def extract_replaced(sender, extract_id, **kwargs):
-    """A basemap extract was replaced (basemap/services.replace_extract): after the commit, drop
-    the cached ground of every community (a handful; the stamp would catch it anyway)."""
-    from django.db import transaction
-
-    from gis_core.models import Community
-
-    transaction.on_commit(lambda: forget(Community.objects.values_list("code", flat=True)))
-
-
-def community_changed(sender, change, **kwargs):
-    """A community's boundary moved (gis_core/changes.py, after the commit): its extent changed."""
-    if change.model != "gis_core.Community":
-        return
-    from gis_core.models import Community
-
-    codes = set(Community.objects.filter(pk__in=change.ids).values_list("code", flat=True))
-    if codes:
-        forget(codes)

@@ -21,15 +21,3 @@ def located(sender, change, **kwargs):
 
 
 located_changed.connect(located, dispatch_uid="model3d-located")
-
-
-def _connect_ground() -> None:
-    """The cached 3D ground (model3d/ground.py) follows basemap replacements and community edits."""
-    from basemap.signals import extract_replaced
-    from model3d import ground
-
-    extract_replaced.connect(ground.extract_replaced, dispatch_uid="model3d-ground-basemap")
-    located_changed.connect(ground.community_changed, dispatch_uid="model3d-ground-community")
-
-
-_connect_ground()
