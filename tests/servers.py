@@ -72,3 +72,38 @@ def fetch(url, data=None, **headers):
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+
+
+# -- watching server processes (tests that kill workers and wait for the service) ---------------
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of `pid` (a server master's workers)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def kill(pid: int) -> bool:
+    """kill -9 `pid`; False when it was already gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def answers(url: str) -> bool:
+    """The URL answers 200 within 3 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)

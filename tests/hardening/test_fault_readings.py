@@ -28,6 +28,7 @@ from tests.factories import make_room
 from tests.idcard_helpers import arm, make_kiosk, make_landlord_user, record
 from tests.ports import free_port
 from tests import servers
+from tests.servers import answers, children, kill, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,38 +42,6 @@ WORKER_KILLS = 8
 def card(n: int) -> bytes:
     """The n-th distinct card (id_number() repeats its sequence number after 499: vary the birth year)."""
     return record(1 + n % 400, born=f"{1960 + n // 400}0101")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def kill(pid: int) -> bool:
-    try:
-        os.kill(pid, signal.SIGKILL)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def wait_until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
-
-
-def answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=3) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture
